@@ -1,0 +1,137 @@
+"""The `respkit` command line. Exit codes: 0 conformant or done, 1 non-conformant or stale,
+2 usage or configuration error, 3 target unreachable."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from importlib import import_module
+from typing import Any
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A mistake in how respkit was called or configured: one line, exit code 2."""
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("reports")
+    group.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
+    group.add_argument("--json", metavar="PATH", dest="json_report", help="write a JSON report")
+    group.add_argument("--markdown", metavar="PATH", help="write a Markdown report")
+    group.add_argument("--html", metavar="PATH", help="write an HTML report")
+
+
+def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
+    """A handler that imports its module only when its command runs (keeps `respkit --help` fast)."""
+    module, _, func = target.partition(":")
+
+    def run(args: argparse.Namespace) -> int:
+        handler: Callable[[argparse.Namespace], int] = getattr(import_module(module), func)
+        return handler(args)
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="respkit",
+        description="Generate models and a client for the OpenAI Responses API; check endpoints for conformance.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = sub.add_parser("check", help="check a provider live (default: the embedded reference server)")
+    check.add_argument("--base-url", help="the provider's base URL, e.g. https://api.openai.com/v1")
+    check.add_argument("--api-key-env", metavar="VAR", default="OPENAI_API_KEY", help="environment variable holding the key")
+    check.add_argument("--profile", help="provider profile (spec/profiles/NAME.yaml)")
+    check.add_argument("--model", help="model to ask for (default: the profile's)")
+    check.add_argument("--scenario", action="append", metavar="NAME", help="run only these scenarios")
+    check.add_argument("--no-schemathesis", action="store_true", help="skip the schemathesis phase")
+    check.add_argument("--no-replay", action="store_true", help="with no --base-url: skip replaying bundled recordings")
+    check.add_argument("--timeout", type=float, default=60.0, help="per-request timeout in seconds")
+    _report_options(check)
+    check.set_defaults(handler=_lazy("conformance.commands:check"))
+
+    replay = sub.add_parser("replay", help="check recorded examples (.json, .sse, .error.json files or folders)")
+    replay.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the bundled recordings)")
+    replay.add_argument("--profile", help="profile for every recording (default: sidecar, then folder name)")
+    _report_options(replay)
+    replay.set_defaults(handler=_lazy("conformance.commands:replay"))
+
+    record = sub.add_parser("record", help="record the live scenarios' traffic, secrets redacted")
+    record.add_argument("--base-url", required=True)
+    record.add_argument("--out", required=True, metavar="DIR")
+    record.add_argument("--api-key-env", metavar="VAR", default="OPENAI_API_KEY")
+    record.add_argument("--profile", help="profile named in the recordings' sidecars")
+    record.add_argument("--model")
+    record.add_argument("--timeout", type=float, default=60.0)
+    record.set_defaults(handler=_lazy("conformance.commands:record"))
+
+    selftest = sub.add_parser("selftest", help="mutate conformant recordings and report the share of mutants killed")
+    selftest.add_argument("paths", nargs="*", metavar="PATH")
+    selftest.add_argument("--min-score", type=float, default=0.99)
+    selftest.set_defaults(handler=_lazy("conformance.commands:selftest"))
+
+    serve = sub.add_parser("serve", help="run the reference server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--quirks", metavar="NAME", help="reproduce a provider's deviations (see --list-quirks)")
+    serve.add_argument("--list-quirks", action="store_true", help="list the quirk modes and exit")
+    serve.add_argument("--api-key", action="append", metavar="KEY", help="accept only these keys (default: any)")
+    serve.add_argument("--rate-limit", type=int, metavar="N", help="requests per minute per key before 429")
+    serve.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
+    serve.set_defaults(handler=_lazy("conformance.server.cli:serve"))
+
+    generate = sub.add_parser("generate", help="regenerate models and client into generated/")
+    generate.add_argument("--check", action="store_true", help="exit 1 when generated/ is stale; write nothing")
+    generate.add_argument("--out", metavar="DIR", help="write the package into DIR instead of the repository")
+    generate.add_argument("--package", metavar="NAME", default="generated", help="the package's name (with --out)")
+    generate.add_argument("--spec", metavar="PATH_OR_URL", help="a copy of the pinned spec (same sha256)")
+    generate.add_argument("--config", metavar="PATH", help="spec config (default: spec/respkit.yaml)")
+    generate.set_defaults(handler=_lazy("generator.commands:generate"))
+
+    spec = sub.add_parser("spec", help="compare spec versions, update the pin")
+    spec_sub = spec.add_subparsers(dest="spec_command", metavar="SPEC_COMMAND", required=True)
+    diff = spec_sub.add_parser("diff", help="what changed between two specs in /responses, breaking first")
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    diff.add_argument("--output", metavar="PATH", help="write the diff to PATH instead of standard output")
+    diff.set_defaults(handler=_lazy("generator.commands:spec_diff"))
+    update = spec_sub.add_parser("update", help="move the pin to a new spec and regenerate")
+    update.add_argument("--from", dest="source", required=True, metavar="PATH_OR_URL")
+    update.add_argument("--config", metavar="PATH", help="spec config (default: spec/respkit.yaml)")
+    update.set_defaults(handler=_lazy("generator.commands:spec_update"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from generator.errors import SpecError
+
+    try:
+        code: int = args.handler(args)
+    except (SpecError, UsageError) as exc:
+        print(f"respkit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("respkit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last guard: one line, never a traceback
+        if os.environ.get("RESPKIT_DEBUG"):
+            raise
+        print(f"respkit: internal error: {type(exc).__name__}: {exc} (set RESPKIT_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_USAGE
+    return code
+
+
+def run(argv: Sequence[str] | None = None) -> Any:  # pragma: no cover - console entry for `python -m`
+    sys.exit(main(argv))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

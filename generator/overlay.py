@@ -1,0 +1,181 @@
+"""Overlays: small YAML patches to the spec, each addressed by JSON Pointer.
+
+A file holds ``actions``, applied in order, each with a ``target`` pointer and one of:
+``set: VALUE`` (create or replace), ``merge: MAPPING`` (shallow-merge into a mapping),
+``remove: true``, ``extend: [VALUES]`` (append to a list, skipping values it holds), ``unrequire: [NAMES]`` (drop names from the ``required`` list of the schema at the
+target). In a target, a ``*`` token stands for every key of a mapping (at least one must match). Errata files use the same format and may add ``kind`` (``erratum`` or ``drift``),
+``since`` and ``evidence`` to each action.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator import pointer
+from generator.config import display_path
+from generator.errors import SpecError
+
+
+OPS = ("set", "merge", "remove", "unrequire", "extend")
+
+
+@dataclass(frozen=True)
+class Action:
+    target: str
+    op: str
+    value: Any
+    kind: str
+    why: str
+    evidence: tuple[str, ...]
+    index: int
+
+
+@dataclass(frozen=True)
+class Overlay:
+    path: Path
+    sha256: str
+    actions: tuple[Action, ...]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def load_overlay(path: Path) -> Overlay:
+    where = display_path(path)
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1})" if mark else ""
+        raise SpecError(where, "", f"not valid YAML{at}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("actions"), list):
+        raise SpecError(where, "/actions", "expected a list of actions")
+    actions = []
+    for i, item in enumerate(data["actions"]):
+        at = f"/actions/{i}"
+        if not isinstance(item, dict) or not isinstance(item.get("target"), str):
+            raise SpecError(where, f"{at}/target", "expected a JSON Pointer")
+        ops = [op for op in OPS if op in item]
+        if len(ops) != 1:
+            raise SpecError(where, at, f"expected exactly one of {', '.join(OPS)}")
+        op = ops[0]
+        if op == "unrequire" and not (
+            isinstance(item[op], list) and all(isinstance(n, str) for n in item[op])
+        ):
+            raise SpecError(where, f"{at}/unrequire", "expected a list of property names")
+        if op == "extend" and not isinstance(item[op], list):
+            raise SpecError(where, f"{at}/extend", "expected a list")
+        if op == "merge" and not isinstance(item["merge"], dict):
+            raise SpecError(where, f"{at}/merge", "expected a mapping")
+        actions.append(
+            Action(
+                target=item["target"],
+                op=op,
+                value=item[op],
+                kind=str(item.get("kind", "overlay")),
+                why=str(item.get("why", "")),
+                evidence=tuple(str(e) for e in item.get("evidence", []) or []),
+                index=i,
+            )
+        )
+    return Overlay(path=path, sha256=hashlib.sha256(raw).hexdigest(), actions=tuple(actions))
+
+
+def _expand(document: Any, tokens: list[str]) -> list[list[str]]:
+    """Concrete token lists for a target that may hold ``*`` tokens."""
+    results: list[list[str]] = [[]]
+    for token in tokens:
+        nxt: list[list[str]] = []
+        for prefix in results:
+            if token != "*":
+                nxt.append([*prefix, token])
+                continue
+            try:
+                node = pointer.resolve(document, pointer.join(prefix))
+            except KeyError:
+                continue
+            if isinstance(node, dict):
+                nxt.extend([*prefix, key] for key in node)
+        results = nxt
+    return results
+
+
+def apply(document: dict[str, Any], overlay: Overlay) -> dict[str, Any]:
+    """Apply an overlay to a copy of the document; a target that does not resolve is an error."""
+    result = copy.deepcopy(document)
+    where = display_path(overlay.path)
+    for action in overlay.actions:
+        at = f"/actions/{action.index}/target"
+        try:
+            tokens = pointer.split(action.target)
+        except ValueError:
+            raise SpecError(where, at, "not a JSON Pointer") from None
+        if not tokens:
+            raise SpecError(where, at, "cannot patch the whole document")
+        if "*" in tokens:
+            targets = [t for t in _expand(result, tokens) if _applies(result, t, action)]
+            if not targets:
+                raise SpecError(where, at, f"{action.target} matches nothing")
+        else:
+            targets = [tokens]
+        for concrete in targets:
+            _apply_one(result, concrete, action, where, at)
+    return result
+
+
+def _applies(document: Any, tokens: list[str], action: Action) -> bool:
+    """Whether a wildcard expansion is a place the action can act on."""
+    try:
+        node = pointer.resolve(document, pointer.join(tokens))
+    except KeyError:
+        return action.op == "set"
+    if action.op == "unrequire":
+        return isinstance(node, dict) and any(n in node.get("required", []) for n in action.value)
+    return True
+
+
+def _apply_one(result: dict[str, Any], tokens: list[str], action: Action, where: str, at: str) -> None:
+    try:
+        parent = pointer.resolve(result, pointer.join(tokens[:-1]))
+    except KeyError as exc:
+        raise SpecError(where, at, f"{action.target} does not resolve (no {exc.args[0]!r})") from None
+    last = tokens[-1]
+    key: Any
+    if isinstance(parent, list):
+        if not last.isdigit() or int(last) >= len(parent):
+            raise SpecError(where, at, f"{action.target} does not resolve")
+        key, exists = int(last), True
+    elif isinstance(parent, dict):
+        key, exists = last, last in parent
+    else:
+        raise SpecError(where, at, f"{action.target}: parent is not a container")
+    if action.op == "set":
+        parent[key] = copy.deepcopy(action.value)
+    elif action.op == "merge":
+        if not exists or not isinstance(parent[key], dict):
+            raise SpecError(where, at, f"{action.target} is not a mapping")
+        parent[key].update(copy.deepcopy(action.value))
+    elif action.op == "extend":
+        if not exists or not isinstance(parent[key], list):
+            raise SpecError(where, at, f"{action.target} is not a list")
+        parent[key].extend(v for v in action.value if v not in parent[key])
+    elif action.op == "unrequire":
+        node = parent[key] if exists else None
+        if not isinstance(node, dict) or not isinstance(node.get("required"), list):
+            raise SpecError(where, at, f"{action.target} is not a schema with a required list")
+        missing = [n for n in action.value if n not in node["required"]]
+        if missing and "*" not in action.target:
+            raise SpecError(where, at, f"{action.target} does not require {', '.join(missing)}")
+        node["required"] = [n for n in node["required"] if n not in action.value]
+    else:
+        if not exists:
+            raise SpecError(where, at, f"{action.target} does not resolve")
+        del parent[key]
