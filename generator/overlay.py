@@ -179,3 +179,20 @@ def _apply_one(result: dict[str, Any], tokens: list[str], action: Action, where:
         if not exists:
             raise SpecError(where, at, f"{action.target} does not resolve")
         del parent[key]
+
+
+def apply_entries(document: dict[str, Any], entries: list[dict[str, Any]], source: str = "errata") -> dict[str, Any]:
+    """Apply actions given as plain mappings (``target`` plus one op), e.g. a bundle's ``x-respkit-errata``."""
+    actions = tuple(
+        Action(
+            target=str(e["target"]),
+            op=str(e["op"]),
+            value=e["value"],
+            kind=str(e.get("kind", "overlay")),
+            why=str(e.get("why", "")),
+            evidence=tuple(e.get("evidence", [])),
+            index=i,
+        )
+        for i, e in enumerate(entries)
+    )
+    return apply(document, Overlay(path=Path(source), sha256="", actions=actions))
