@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check a provider live (default: the embedded reference server)")
     check.add_argument("--base-url", help="the provider's base URL, e.g. https://api.openai.com/v1")
-    check.add_argument("--api-key-env", metavar="VAR", default="OPENAI_API_KEY", help="environment variable holding the key")
+    check.add_argument(
+        "--api-key-env", metavar="VAR", default="OPENAI_API_KEY", help="environment variable holding the key"
+    )
     check.add_argument("--profile", help="provider profile (spec/profiles/NAME.yaml)")
     check.add_argument("--model", help="model to ask for (default: the profile's)")
     check.add_argument("--scenario", action="append", metavar="NAME", help="run only these scenarios")
@@ -121,10 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("respkit: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last guard: one line, never a traceback
+    except Exception as exc:
         if os.environ.get("RESPKIT_DEBUG"):
             raise
-        print(f"respkit: internal error: {type(exc).__name__}: {exc} (set RESPKIT_DEBUG=1 for details)", file=sys.stderr)
+        detail = f"{type(exc).__name__}: {exc}"
+        print(f"respkit: internal error: {detail} (set RESPKIT_DEBUG=1 for details)", file=sys.stderr)
         return EXIT_USAGE
     return code
 

@@ -78,6 +78,8 @@ def closure(document: dict[str, Any], patterns: tuple[str, ...], where: str) -> 
         "openapi": document.get("openapi"),
         "info": copy.deepcopy(document.get("info", {})),
         "paths": copy.deepcopy(paths),
-        "components": {kind: {n: copy.deepcopy(items[n]) for n in sorted(items)} for kind, items in sorted(components.items())},
+        "components": {
+            kind: {n: copy.deepcopy(items[n]) for n in sorted(items)} for kind, items in sorted(components.items())
+        },
     }
     return Closure(document=bundle)

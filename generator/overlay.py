@@ -1,10 +1,15 @@
 """Overlays: small YAML patches to the spec, each addressed by JSON Pointer.
 
-A file holds ``actions``, applied in order, each with a ``target`` pointer and one of:
-``set: VALUE`` (create or replace), ``merge: MAPPING`` (shallow-merge into a mapping),
-``remove: true``, ``extend: [VALUES]`` (append to a list, skipping values it holds), ``unrequire: [NAMES]`` (drop names from the ``required`` list of the schema at the
-target). In a target, a ``*`` token stands for every key of a mapping (at least one must match). Errata files use the same format and may add ``kind`` (``erratum`` or ``drift``),
-``since`` and ``evidence`` to each action.
+A file holds ``actions``, applied in order, each with a ``target`` pointer and one operation:
+
+- ``set: VALUE`` creates or replaces the value;
+- ``merge: MAPPING`` shallow-merges into a mapping;
+- ``remove: true`` deletes the value;
+- ``extend: [VALUES]`` appends to a list, skipping values it already holds;
+- ``unrequire: [NAMES]`` drops names from the ``required`` list of the schema at the target.
+
+In a target, a ``*`` token stands for every key of a mapping (at least one must match). Errata files
+use the same format and add ``kind`` (``erratum`` or ``drift``), ``why`` and ``evidence`` to each action.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import yaml
 from generator import pointer
 from generator.config import display_path
 from generator.errors import SpecError
-
 
 OPS = ("set", "merge", "remove", "unrequire", "extend")
 
@@ -67,9 +71,7 @@ def load_overlay(path: Path) -> Overlay:
         if len(ops) != 1:
             raise SpecError(where, at, f"expected exactly one of {', '.join(OPS)}")
         op = ops[0]
-        if op == "unrequire" and not (
-            isinstance(item[op], list) and all(isinstance(n, str) for n in item[op])
-        ):
+        if op == "unrequire" and not (isinstance(item[op], list) and all(isinstance(n, str) for n in item[op])):
             raise SpecError(where, f"{at}/unrequire", "expected a list of property names")
         if op == "extend" and not isinstance(item[op], list):
             raise SpecError(where, f"{at}/extend", "expected a list")

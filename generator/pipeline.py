@@ -12,6 +12,7 @@ from generator.closure import closure
 from generator.config import Config, display_path
 from generator.errors import SpecError
 from generator.models import codegen_version, render_models
+from generator.overlay import Overlay
 from generator.source import Spec, is_url, load_spec
 from generator.spec_view import operations, stream_event_types
 
@@ -27,9 +28,9 @@ class Prepared:
     spec: Spec
     strict: dict[str, Any]
     lenient: dict[str, Any]
-    overlays: tuple[overlays.Overlay, ...]
-    errata: tuple[overlays.Overlay, ...]
-    readers: tuple[overlays.Overlay, ...]
+    overlays: tuple[Overlay, ...]
+    errata: tuple[Overlay, ...]
+    readers: tuple[Overlay, ...]
 
 
 def header(spec: Spec, comment: str = "#") -> str:
@@ -92,14 +93,15 @@ def render(prepared: Prepared, package: str = "generated") -> dict[str, str]:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - renders Python source, not HTML
+        autoescape=False,
     )
-    context = {
+    events = stream_event_types(prepared.strict)
+    context: dict[str, Any] = {
         "header": header(spec),
         "package": package,
         "spec": spec,
         "operations": operations(prepared.strict),
-        "events": stream_event_types(prepared.strict),
+        "events": events,
         "schemas": sorted(prepared.strict["components"]["schemas"]),
     }
     for template in sorted(TEMPLATES.glob("*.jinja")):
@@ -111,7 +113,7 @@ def render(prepared: Prepared, package: str = "generated") -> dict[str, str]:
         "upstream": {"name": spec.name, "sha256": spec.sha256},
         "paths": sorted(prepared.strict["paths"]),
         "schemas": len(prepared.strict["components"]["schemas"]),
-        "stream_event_types": len(context["events"]),
+        "stream_event_types": len(events),
         "overlays": {f"spec/overlays/{o.name}": o.sha256 for o in prepared.overlays},
         "errata": {f"spec/errata/{o.name}": o.sha256 for o in prepared.errata},
         "readers": {f"spec/readers/{o.name}": o.sha256 for o in prepared.readers},

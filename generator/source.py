@@ -65,10 +65,7 @@ def parse(source: str, data: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise SpecError(where, "", f"not UTF-8 (byte {exc.start})") from None
     try:
-        if text.lstrip().startswith("{"):
-            document = json.loads(text)
-        else:
-            document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        document = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_Loader)
     except json.JSONDecodeError as exc:
         raise SpecError(where, "", f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
     except yaml.YAMLError as exc:

@@ -85,7 +85,9 @@ def operations(document: dict[str, Any]) -> list[Operation]:
             params = [_deref(document, p) for p in [*shared, *op.get("parameters", [])]]
             body = _deref(document, op.get("requestBody", {})) if op.get("requestBody") else {}
             body_schema = body.get("content", {}).get("application/json", {}).get("schema", {})
-            ok = next((r for code, r in op.get("responses", {}).items() if str(code).startswith("2")), {})
+            ok: dict[str, Any] = next(
+                (r for code, r in op.get("responses", {}).items() if str(code).startswith("2")), {}
+            )
             ok = _deref(document, ok) if ok else {}
             content = ok.get("content", {})
             json_schema = content.get("application/json", {}).get("schema", {})

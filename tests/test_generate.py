@@ -13,7 +13,6 @@ import pytest
 from generator.config import load_config
 from generator.output import compare_tree, write_tree
 from generator.pipeline import HEADER_MARK, prepare, render
-
 from tests.paths import REPO, SPEC
 
 
@@ -68,8 +67,12 @@ def test_closure_has_all_operations_and_event_types(rendered: dict[str, str]) ->
 def test_no_numbered_type_classes_and_fixed_tags(rendered: dict[str, str]) -> None:
     models = rendered["models.py"]
     assert "class Type2" not in models
-    for tag in ('Literal["WebSearchTool"]', 'Literal["WebSearchPreviewTool"]', 'Literal["CompoundFilter"]',
-                'Literal["ComparisonFilter"]'):
+    for tag in (
+        'Literal["WebSearchTool"]',
+        'Literal["WebSearchPreviewTool"]',
+        'Literal["CompoundFilter"]',
+        'Literal["ComparisonFilter"]',
+    ):
         assert tag not in models, tag
     assert 'Literal["web_search", "web_search_2025_08_26"]' in models
     assert 'Literal["and", "or"]' in models
@@ -106,7 +109,6 @@ def test_generate_into_a_users_package_imports(tmp_path: Path) -> None:
 def test_a_failed_write_leaves_the_tree_as_it_was(tmp_path: Path) -> None:
     target = tmp_path / "generated"
     write_tree(target, {"a.py": "old\n"})
-
 
     with pytest.raises(TypeError):
         write_tree(target, {"a.py": "new\n", "b.py": 3})  # type: ignore[dict-item]
@@ -174,9 +176,7 @@ def test_dangling_ref(tmp_path: Path) -> None:
         "$ref: '#/components/schemas/ResponseUsage'", "$ref: '#/components/schemas/NoSuchUsage'", 1
     )
     if "NoSuchUsage" not in text:
-        text = text.replace(
-            '$ref: "#/components/schemas/ResponseUsage"', '$ref: "#/components/schemas/NoSuchUsage"', 1
-        )
+        text = text.replace('$ref: "#/components/schemas/ResponseUsage"', '$ref: "#/components/schemas/NoSuchUsage"', 1)
     assert "NoSuchUsage" in text
     broken = tmp_path / "dangling.yaml"
     broken.write_text(text, encoding="utf-8")
