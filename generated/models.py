@@ -44,7 +44,7 @@ class ApplyPatchDeleteFileOperationParam(BaseModel):
     type: Annotated[Literal["delete_file"], Field(description="The operation type. Always `delete_file`.")]
 
 
-class Output(RootModel[str]):
+class ApplyPatchToolCallOutputItemParamOutput(RootModel[str]):
     root: Annotated[
         str,
         Field(
@@ -85,10 +85,6 @@ class ApproximateLocation(BaseModel):
     ]
 
 
-class CallableToolAllowedCaller(RootModel[Literal["direct", "programmatic"]]):
-    root: Literal["direct", "programmatic"]
-
-
 class ClickParam(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -124,7 +120,7 @@ class CodeInterpreterOutputLogs(BaseModel):
     type: Annotated[Literal["logs"], Field(description="The type of the output. Always `logs`.")]
 
 
-class AllowedCallers(RootModel[list[Literal["direct", "programmatic"]]]):
+class CodeInterpreterToolAllowedCallers(RootModel[list[Literal["direct", "programmatic"]]]):
     root: Annotated[
         list[Literal["direct", "programmatic"]], Field(description="The tool invocation context(s).", min_length=1)
     ]
@@ -152,7 +148,7 @@ class CodeInterpreterToolCall(BaseModel):
     ]
 
 
-class Input(RootModel[str]):
+class CompactResponseMethodPublicBodyInput(RootModel[str]):
     root: Annotated[
         str,
         Field(
@@ -162,7 +158,7 @@ class Input(RootModel[str]):
     ]
 
 
-class PromptCacheKey(RootModel[str]):
+class CompactResponseMethodPublicBodyPromptCacheKey(RootModel[str]):
     root: Annotated[
         str, Field(description="A key to use when reading from or writing to the prompt cache.", max_length=64)
     ]
@@ -359,7 +355,7 @@ class ContainerReferenceResource(BaseModel):
     ]
 
 
-class CompactThreshold(RootModel[int]):
+class ContextManagementParamCompactThreshold(RootModel[int]):
     root: Annotated[
         int, Field(description="Token threshold at which compaction should be triggered for this entry.", ge=1000)
     ]
@@ -369,7 +365,7 @@ class ContextManagementParam(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    compact_threshold: CompactThreshold | None = None
+    compact_threshold: ContextManagementParamCompactThreshold | None = None
     type: Annotated[
         str, Field(description="The context management entry type. Currently only 'compaction' is supported.")
     ]
@@ -423,6 +419,12 @@ class CustomTextFormatParam(BaseModel):
         extra="allow",
     )
     type: Annotated[Literal["text"], Field(description="Unconstrained text format. Always `text`.")]
+
+
+class CustomToolParamAllowedCallers(RootModel[list[Literal["direct", "programmatic"]]]):
+    root: Annotated[
+        list[Literal["direct", "programmatic"]], Field(description="The tool invocation context(s).", min_length=1)
+    ]
 
 
 class DirectToolCallCaller(BaseModel):
@@ -515,7 +517,7 @@ class FilePath(BaseModel):
     type: Annotated[Literal["file_path"], Field(description="The type of the file path. Always `file_path`.\n")]
 
 
-class CallId(RootModel[str]):
+class FunctionCallOutputItemParamCallId(RootModel[str]):
     root: Annotated[
         str,
         Field(
@@ -524,13 +526,13 @@ class CallId(RootModel[str]):
     ]
 
 
-class Name(RootModel[str]):
+class FunctionCallOutputItemParamName(RootModel[str]):
     root: Annotated[
         str, Field(description="The name of the tool that produced the output.", max_length=128, min_length=1)
     ]
 
 
-class Namespace(RootModel[str]):
+class FunctionCallOutputItemParamNamespace(RootModel[str]):
     root: Annotated[
         str,
         Field(
@@ -542,7 +544,7 @@ class Namespace(RootModel[str]):
     ]
 
 
-class Output1(RootModel[str]):
+class FunctionCallOutputItemParamOutput(RootModel[str]):
     root: Annotated[
         str, Field(description="A JSON string of the output of the function tool call.", max_length=10485760)
     ]
@@ -596,6 +598,12 @@ class FunctionShellCallOutputTimeoutOutcomeParam(BaseModel):
     type: Annotated[Literal["timeout"], Field(description="The outcome type. Always `timeout`.")]
 
 
+class FunctionShellToolParamAllowedCallers(RootModel[list[Literal["direct", "programmatic"]]]):
+    root: Annotated[
+        list[Literal["direct", "programmatic"]], Field(description="The tool invocation context(s).", min_length=1)
+    ]
+
+
 class FunctionTool(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -612,11 +620,17 @@ class FunctionTool(BaseModel):
     type: Annotated[Literal["function"], Field(description="The type of the function tool. Always `function`.")]
 
 
+class FunctionToolParamAllowedCallers(RootModel[list[Literal["direct", "programmatic"]]]):
+    root: Annotated[
+        list[Literal["direct", "programmatic"]], Field(description="The tool invocation context(s).", min_length=1)
+    ]
+
+
 class FunctionToolParam(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    allowed_callers: AllowedCallers | None = None
+    allowed_callers: FunctionToolParamAllowedCallers | None = None
     defer_loading: Annotated[
         bool | None, Field(description="Whether this function should be deferred and discovered via tool search.")
     ] = None
@@ -647,7 +661,7 @@ class HybridSearchOptions(BaseModel):
     text_weight: Annotated[float, Field(description="The weight of the text in the reciprocal ranking fusion.")]
 
 
-class InputImageMask(BaseModel):
+class ImageGenToolInputImageMask(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -683,13 +697,13 @@ class InlineSkillSourceParam(BaseModel):
     type: Annotated[Literal["base64"], Field(description="The type of the inline skill source. Must be `base64`.")]
 
 
-class FileData(RootModel[str]):
+class InputFileContentParamFileData(RootModel[str]):
     root: Annotated[
         str, Field(description="The base64-encoded data of the file to be sent to the model.", max_length=73400320)
     ]
 
 
-class ImageUrl(RootModel[AnyUrl]):
+class InputImageContentParamAutoParamImageUrl(RootModel[AnyUrl]):
     root: Annotated[
         AnyUrl,
         Field(
@@ -847,6 +861,12 @@ class MCPProtocolError(BaseModel):
     type: Literal["mcp_protocol_error"]
 
 
+class MCPToolAllowedCallers(RootModel[list[Literal["direct", "programmatic"]]]):
+    root: Annotated[
+        list[Literal["direct", "programmatic"]], Field(description="The tool invocation context(s).", min_length=1)
+    ]
+
+
 class MCPToolExecutionError(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -865,7 +885,7 @@ class MCPToolFilter(BaseModel):
     ] = None
 
 
-class SafetyIdentifier(RootModel[str]):
+class ModelResponsePropertiesSafetyIdentifier(RootModel[str]):
     root: Annotated[
         str,
         Field(
@@ -876,7 +896,7 @@ class SafetyIdentifier(RootModel[str]):
     ]
 
 
-class Temperature(RootModel[float]):
+class ModelResponsePropertiesTemperature(RootModel[float]):
     root: Annotated[
         float,
         Field(
@@ -888,7 +908,7 @@ class Temperature(RootModel[float]):
     ] = 1
 
 
-class TopLogprobs2(RootModel[int]):
+class ModelResponsePropertiesTopLogprobs(RootModel[int]):
     root: Annotated[
         int,
         Field(
@@ -899,7 +919,7 @@ class TopLogprobs2(RootModel[int]):
     ]
 
 
-class TopP(RootModel[float]):
+class ModelResponsePropertiesTopP(RootModel[float]):
     root: Annotated[
         float,
         Field(
@@ -918,10 +938,10 @@ class ModelResponseProperties(BaseModel):
     metadata: dict[str, str] | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: Annotated[Literal["in_memory", "24h"] | None, Field(deprecated=True)] = None
-    safety_identifier: SafetyIdentifier | None = None
-    temperature: Temperature | None = None
-    top_logprobs: TopLogprobs2 | None = None
-    top_p: TopP | None = None
+    safety_identifier: ModelResponsePropertiesSafetyIdentifier | None = None
+    temperature: ModelResponsePropertiesTemperature | None = None
+    top_logprobs: ModelResponsePropertiesTopLogprobs | None = None
+    top_p: ModelResponsePropertiesTopP | None = None
     user: Annotated[
         str | None,
         Field(
@@ -1266,7 +1286,7 @@ class ResponseCustomToolCallInputDoneEvent(BaseModel):
     type: Annotated[Literal["response.custom_tool_call_input.done"], Field(description="The event type identifier.")]
 
 
-class Error1(BaseModel):
+class ResponseErrorEventError(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -1281,7 +1301,7 @@ class ResponseErrorEvent(BaseModel):
         extra="allow",
     )
     code: str | None = None
-    error: Error1 | None = None
+    error: ResponseErrorEventError | None = None
     message: str | None = None
     param: str | None = None
     sequence_number: int | None = None
@@ -1456,7 +1476,7 @@ class ResponseImageGenCallPartialImageEvent(BaseModel):
     ]
 
 
-class TopLogprob(BaseModel):
+class ResponseLogProbTopLogprob(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -1471,7 +1491,8 @@ class ResponseLogProb(BaseModel):
     logprob: Annotated[float, Field(description="The log probability of this token.\n")]
     token: Annotated[str, Field(description="A possible text token.")]
     top_logprobs: Annotated[
-        list[TopLogprob] | None, Field(description="The log probabilities of up to 20 of the most likely tokens.\n")
+        list[ResponseLogProbTopLogprob] | None,
+        Field(description="The log probabilities of up to 20 of the most likely tokens.\n"),
     ] = None
 
 
@@ -1585,7 +1606,7 @@ class ResponseMCPListToolsInProgressEvent(BaseModel):
     ]
 
 
-class Part(BaseModel):
+class ResponseReasoningSummaryPartAddedEventPart(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -1601,13 +1622,21 @@ class ResponseReasoningSummaryPartAddedEvent(BaseModel):
     output_index: Annotated[
         int, Field(description="The index of the output item this summary part is associated with.\n")
     ]
-    part: Annotated[Part, Field(description="The summary part that was added.\n")]
+    part: Annotated[ResponseReasoningSummaryPartAddedEventPart, Field(description="The summary part that was added.\n")]
     sequence_number: Annotated[int | None, Field(description="The sequence number of this event.\n")] = None
     summary_index: Annotated[int, Field(description="The index of the summary part within the reasoning summary.\n")]
     type: Annotated[
         Literal["response.reasoning_summary_part.added"],
         Field(description="The type of the event. Always `response.reasoning_summary_part.added`.\n"),
     ]
+
+
+class ResponseReasoningSummaryPartDoneEventPart(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    text: Annotated[str, Field(description="The text of the summary part.")]
+    type: Annotated[Literal["summary_text"], Field(description="The type of the summary part. Always `summary_text`.")]
 
 
 class ResponseReasoningSummaryPartDoneEvent(BaseModel):
@@ -1618,7 +1647,7 @@ class ResponseReasoningSummaryPartDoneEvent(BaseModel):
     output_index: Annotated[
         int, Field(description="The index of the output item this summary part is associated with.\n")
     ]
-    part: Annotated[Part, Field(description="The completed summary part.\n")]
+    part: Annotated[ResponseReasoningSummaryPartDoneEventPart, Field(description="The completed summary part.\n")]
     sequence_number: Annotated[int | None, Field(description="The sequence number of this event.\n")] = None
     status: Annotated[
         Literal["incomplete"] | None,
@@ -1789,7 +1818,7 @@ class ResponseShellCallCommandDoneStreamingEvent(BaseModel):
     ]
 
 
-class ResponseStreamOptions1(BaseModel):
+class ResponseStreamOptionsResponseStreamOptions(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -1843,7 +1872,7 @@ class ResponseTextDoneEvent(BaseModel):
     ]
 
 
-class InputTokensDetails(BaseModel):
+class ResponseUsageInputTokensDetails(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -1858,7 +1887,7 @@ class InputTokensDetails(BaseModel):
     ]
 
 
-class OutputTokensDetails(BaseModel):
+class ResponseUsageOutputTokensDetails(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -1870,10 +1899,12 @@ class ResponseUsage(BaseModel):
         extra="allow",
     )
     input_tokens: Annotated[int, Field(description="The number of input tokens.")]
-    input_tokens_details: Annotated[InputTokensDetails, Field(description="A detailed breakdown of the input tokens.")]
+    input_tokens_details: Annotated[
+        ResponseUsageInputTokensDetails, Field(description="A detailed breakdown of the input tokens.")
+    ]
     output_tokens: Annotated[int, Field(description="The number of output tokens.")]
     output_tokens_details: Annotated[
-        OutputTokensDetails, Field(description="A detailed breakdown of the output tokens.")
+        ResponseUsageOutputTokensDetails, Field(description="A detailed breakdown of the output tokens.")
     ]
     total_tokens: Annotated[int, Field(description="The total number of tokens used.")]
 
@@ -2034,6 +2065,16 @@ class TextResponseFormatJsonSchema(BaseModel):
     ]
 
 
+class TokenCountsBodyInput(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="A text input to the model, equivalent to a text input with the `user` role.",
+            max_length=10485760,
+        ),
+    ]
+
+
 class TokenCountsResource(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -2100,7 +2141,14 @@ class ToolChoiceTypes(BaseModel):
     ]
 
 
-class CallId1(RootModel[str]):
+class ToolSearchCallItemParamCallId(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(description="The unique ID of the tool search call generated by the model.", max_length=64, min_length=1),
+    ]
+
+
+class ToolSearchOutputItemParamCallId(RootModel[str]):
     root: Annotated[
         str,
         Field(description="The unique ID of the tool search call generated by the model.", max_length=64, min_length=1),
@@ -2155,7 +2203,7 @@ class UrlCitationBody(BaseModel):
     url: Annotated[AnyUrl, Field(description="The URL of the web resource.")]
 
 
-class VectorStoreFileAttributes1(RootModel[str]):
+class VectorStoreFileAttributesVectorStoreFileAttributes(RootModel[str]):
     root: Annotated[str, Field(max_length=512)]
 
 
@@ -2186,7 +2234,7 @@ class WebSearchActionOpenPage(BaseModel):
     url: Annotated[AnyUrl | None, Field(description="The URL opened by the model.\n")] = None
 
 
-class Source(BaseModel):
+class WebSearchActionSearchSource(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -2201,12 +2249,13 @@ class WebSearchActionSearch(BaseModel):
     queries: Annotated[list[str] | None, Field(description="The search queries.\n", title="Search queries")] = None
     query: Annotated[str | None, Field(deprecated=True, description="The search query.\n")] = None
     sources: Annotated[
-        list[Source] | None, Field(description="The sources used in the search.\n", title="Web search sources")
+        list[WebSearchActionSearchSource] | None,
+        Field(description="The sources used in the search.\n", title="Web search sources"),
     ] = None
     type: Annotated[Literal["search"], Field(description="The action type.\n")]
 
 
-class WebSearchApproximateLocation1(BaseModel):
+class WebSearchApproximateLocationWebSearchApproximateLocation(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -2239,7 +2288,7 @@ class WebSearchPreviewTool(BaseModel):
     user_location: ApproximateLocation | None = None
 
 
-class Filters1(BaseModel):
+class WebSearchToolFilters(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -2256,7 +2305,7 @@ class WebSearchTool(BaseModel):
             description="Allow live internet access for web search. Defaults to true when omitted. When false, the web search tool runs in offline/cache-only mode and will not fetch new external content."
         ),
     ] = True
-    filters: Filters1 | None = None
+    filters: WebSearchToolFilters | None = None
     search_context_size: Annotated[
         Literal["low", "medium", "high"] | None,
         Field(
@@ -2267,7 +2316,7 @@ class WebSearchTool(BaseModel):
         Literal["web_search", "web_search_2025_08_26"],
         Field(description="The type of the web search tool. One of `web_search` or `web_search_2025_08_26`."),
     ]
-    user_location: WebSearchApproximateLocation1 | None = None
+    user_location: WebSearchApproximateLocationWebSearchApproximateLocation | None = None
 
 
 class WebSearchToolCall(BaseModel):
@@ -2389,7 +2438,7 @@ class ApplyPatchToolCallOutputItemParam(BaseModel):
     ]
     caller: DirectToolCallCallerParam | ProgramToolCallCallerParam | None = None
     id: str | None = None
-    output: Output | None = None
+    output: ApplyPatchToolCallOutputItemParamOutput | None = None
     status: Annotated[
         Literal["completed", "failed"],
         Field(
@@ -2402,11 +2451,17 @@ class ApplyPatchToolCallOutputItemParam(BaseModel):
     ]
 
 
+class ApplyPatchToolParamAllowedCallers(RootModel[list[Literal["direct", "programmatic"]]]):
+    root: Annotated[
+        list[Literal["direct", "programmatic"]], Field(description="The tool invocation context(s).", min_length=1)
+    ]
+
+
 class ApplyPatchToolParam(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    allowed_callers: AllowedCallers | None = None
+    allowed_callers: ApplyPatchToolParamAllowedCallers | None = None
     type: Annotated[Literal["apply_patch"], Field(description="The type of the tool. Always `apply_patch`.")]
 
 
@@ -2545,7 +2600,7 @@ class CustomToolParam(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    allowed_callers: AllowedCallers | None = None
+    allowed_callers: CustomToolParamAllowedCallers | None = None
     defer_loading: Annotated[
         bool | None, Field(description="Whether this tool should be deferred and discovered via tool search.")
     ] = None
@@ -2560,12 +2615,16 @@ class CustomToolParam(BaseModel):
     type: Annotated[Literal["custom"], Field(description="The type of the custom tool. Always `custom`.")]
 
 
-class Result(BaseModel):
+class FileSearchToolCallResult(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
     attributes: (
-        dict[Annotated[str, StringConstraints(max_length=64)], VectorStoreFileAttributes1 | float | bool] | None
+        dict[
+            Annotated[str, StringConstraints(max_length=64)],
+            VectorStoreFileAttributesVectorStoreFileAttributes | float | bool,
+        ]
+        | None
     ) = None
     file_id: Annotated[str | None, Field(description="The unique ID of the file.\n")] = None
     filename: Annotated[str | None, Field(description="The name of the file.\n")] = None
@@ -2581,7 +2640,7 @@ class FileSearchToolCall(BaseModel):
     )
     id: Annotated[str, Field(description="The unique ID of the file search tool call.\n")]
     queries: Annotated[list[str], Field(description="The queries used to search for files.\n")]
-    results: list[Result] | None = None
+    results: list[FileSearchToolCallResult] | None = None
     status: Annotated[
         Literal["in_progress", "searching", "completed", "incomplete", "failed"],
         Field(
@@ -2683,7 +2742,7 @@ class ImageGenTool(BaseModel):
     ] = "auto"
     input_fidelity: Literal["high", "low"] | None = None
     input_image_mask: Annotated[
-        InputImageMask | None,
+        ImageGenToolInputImageMask | None,
         Field(
             description="Optional mask for inpainting. Contains `image_url`\n(string, optional) and `file_id` (string, optional).\n"
         ),
@@ -2767,7 +2826,7 @@ class InputFileContentParam(BaseModel):
             description="The detail level of the file to be sent to the model. Use `auto` to let the system select the detail level; for GPT-5.6 and later models, `auto` uses high-quality rendering, which may increase input token usage. Use `low` for lower-cost rendering, or `high` to render the file at higher quality. Defaults to `auto`."
         ),
     ] = None
-    file_data: FileData | None = None
+    file_data: InputFileContentParamFileData | None = None
     file_id: str | None = None
     file_url: AnyUrl | None = None
     filename: str | None = None
@@ -2797,7 +2856,7 @@ class InputImageContentParamAutoParam(BaseModel):
     )
     detail: Literal["low", "high", "auto", "original"] | None = None
     file_id: str | None = None
-    image_url: ImageUrl | None = None
+    image_url: InputImageContentParamAutoParamImageUrl | None = None
     prompt_cache_breakpoint: PromptCacheBreakpointParam | None = None
     type: Annotated[Literal["input_image"], Field(description="The type of the input item. Always `input_image`.")]
 
@@ -2851,7 +2910,7 @@ class MCPListTools(BaseModel):
     type: Annotated[Literal["mcp_list_tools"], Field(description="The type of the item. Always `mcp_list_tools`.\n")]
 
 
-class RequireApproval(BaseModel):
+class MCPToolRequireApproval(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -2863,7 +2922,7 @@ class MCPTool(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    allowed_callers: AllowedCallers | None = None
+    allowed_callers: MCPToolAllowedCallers | None = None
     allowed_tools: list[str] | MCPToolFilter | None = None
     authorization: Annotated[
         str | None,
@@ -2881,7 +2940,7 @@ class MCPTool(BaseModel):
         bool | None, Field(description="Whether this MCP tool is deferred and discovered via tool search.\n")
     ] = None
     headers: dict[str, str] | None = None
-    require_approval: RequireApproval | Literal["always", "never"] | None = None
+    require_approval: MCPToolRequireApproval | Literal["always", "never"] | None = None
     server_description: Annotated[
         str | None, Field(description="Optional description of the MCP server, used to provide more context.\n")
     ] = None
@@ -3044,7 +3103,7 @@ class ReasoningItem(BaseModel):
     type: Annotated[Literal["reasoning"], Field(description="The type of the object. Always `reasoning`.\n")]
 
 
-class ResponseError1(BaseModel):
+class ResponseErrorResponseError(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -3136,7 +3195,7 @@ class ToolSearchCallItemParam(BaseModel):
         extra="allow",
     )
     arguments: Annotated[EmptyModelParam, Field(description="The arguments supplied to the tool search call.")]
-    call_id: CallId1 | None = None
+    call_id: ToolSearchCallItemParamCallId | None = None
     execution: Annotated[
         Literal["server", "client"] | None,
         Field(description="Whether tool search was executed by the server or by the client."),
@@ -3166,7 +3225,7 @@ class CodeInterpreterTool(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    allowed_callers: AllowedCallers | None = None
+    allowed_callers: CodeInterpreterToolAllowedCallers | None = None
     container: Annotated[
         str | AutoCodeInterpreterToolParam | None,
         Field(
@@ -3216,13 +3275,13 @@ class FunctionCallOutputItemParam(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    call_id: CallId | None = None
+    call_id: FunctionCallOutputItemParamCallId | None = None
     caller: DirectToolCallCallerParam | ProgramToolCallCallerParam | None = None
     id: str | None = None
-    name: Name | None = None
-    namespace: Namespace | None = None
+    name: FunctionCallOutputItemParamName | None = None
+    namespace: FunctionCallOutputItemParamNamespace | None = None
     output: Annotated[
-        Output1 | list[Annotated[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam, Field(discriminator="type")]],
+        FunctionCallOutputItemParamOutput | list[Annotated[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam, Field(discriminator="type")]],
         Field(description="Text, image, or file output of the function tool call."),
     ]
     status: Literal["in_progress", "completed", "incomplete"] | None = None
@@ -3314,7 +3373,7 @@ class FunctionShellToolParam(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    allowed_callers: AllowedCallers | None = None
+    allowed_callers: FunctionShellToolParamAllowedCallers | None = None
     environment: ContainerAutoParam | LocalEnvironmentParam | ContainerReferenceParam | None = None
     type: Annotated[Literal["shell"], Field(description="The type of the shell tool. Always `shell`.")]
 
@@ -3426,7 +3485,7 @@ class ModerationParam(BaseModel):
     policy: ModerationPolicyParam | None = None
 
 
-class Prompt1(BaseModel):
+class PromptPrompt(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
@@ -3657,7 +3716,7 @@ class CompactResponseMethodPublicBody(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    input: Input | list[EasyInputMessage | InputMessage | OutputMessage | FileSearchToolCall | ComputerToolCall | ComputerCallOutputItemParam | WebSearchToolCall | FunctionToolCall | FunctionCallOutputItemParam | ToolSearchCallItemParam | ToolSearchOutputItemParam | AdditionalToolsItemParam | ReasoningItem | CompactionSummaryItemParam | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCallItemParam | FunctionShellCallOutputItemParam | ApplyPatchToolCallItemParam | ApplyPatchToolCallOutputItemParam | MCPListTools | MCPApprovalRequest | MCPApprovalResponse | MCPToolCall | CustomToolCallOutput | CustomToolCall | CompactionTriggerItemParam | ItemReferenceParam | ProgramItemParam | ProgramOutputItemParam] | None = (
+    input: CompactResponseMethodPublicBodyInput | list[EasyInputMessage | InputMessage | OutputMessage | FileSearchToolCall | ComputerToolCall | ComputerCallOutputItemParam | WebSearchToolCall | FunctionToolCall | FunctionCallOutputItemParam | ToolSearchCallItemParam | ToolSearchOutputItemParam | AdditionalToolsItemParam | ReasoningItem | CompactionSummaryItemParam | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCallItemParam | FunctionShellCallOutputItemParam | ApplyPatchToolCallItemParam | ApplyPatchToolCallOutputItemParam | MCPListTools | MCPApprovalRequest | MCPApprovalResponse | MCPToolCall | CustomToolCallOutput | CustomToolCall | CompactionTriggerItemParam | ItemReferenceParam | ProgramItemParam | ProgramOutputItemParam] | None = (
         None
     )
     instructions: str | None = None
@@ -3668,7 +3727,7 @@ class CompactResponseMethodPublicBody(BaseModel):
         ),
     ]
     previous_response_id: str | None = None
-    prompt_cache_key: PromptCacheKey | None = None
+    prompt_cache_key: CompactResponseMethodPublicBodyPromptCacheKey | None = None
     prompt_cache_options: PromptCacheOptionsParam | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
     service_tier: Literal["auto", "default", "fast", "flex", "priority"] | None = None
@@ -3817,7 +3876,7 @@ class ResponseProperties(BaseModel):
         ),
     ] = None
     previous_response_id: str | None = None
-    prompt: Prompt1 | None = None
+    prompt: PromptPrompt | None = None
     text: ResponseTextParam | None = None
     tool_choice: Annotated[
         ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | Literal["none", "auto", "required"] | None,
@@ -3847,7 +3906,7 @@ class TokenCountsBody(BaseModel):
         extra="allow",
     )
     conversation: str | ConversationParam2 | None = None
-    input: Input | list[EasyInputMessage | InputMessage | OutputMessage | FileSearchToolCall | ComputerToolCall | ComputerCallOutputItemParam | WebSearchToolCall | FunctionToolCall | FunctionCallOutputItemParam | ToolSearchCallItemParam | ToolSearchOutputItemParam | AdditionalToolsItemParam | ReasoningItem | CompactionSummaryItemParam | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCallItemParam | FunctionShellCallOutputItemParam | ApplyPatchToolCallItemParam | ApplyPatchToolCallOutputItemParam | MCPListTools | MCPApprovalRequest | MCPApprovalResponse | MCPToolCall | CustomToolCallOutput | CustomToolCall | CompactionTriggerItemParam | ItemReferenceParam | ProgramItemParam | ProgramOutputItemParam] | None = (
+    input: TokenCountsBodyInput | list[EasyInputMessage | InputMessage | OutputMessage | FileSearchToolCall | ComputerToolCall | ComputerCallOutputItemParam | WebSearchToolCall | FunctionToolCall | FunctionCallOutputItemParam | ToolSearchCallItemParam | ToolSearchOutputItemParam | AdditionalToolsItemParam | ReasoningItem | CompactionSummaryItemParam | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCallItemParam | FunctionShellCallOutputItemParam | ApplyPatchToolCallItemParam | ApplyPatchToolCallOutputItemParam | MCPListTools | MCPApprovalRequest | MCPApprovalResponse | MCPToolCall | CustomToolCallOutput | CustomToolCall | CompactionTriggerItemParam | ItemReferenceParam | ProgramItemParam | ProgramOutputItemParam] | None = (
         None
     )
     instructions: str | None = None
@@ -3908,7 +3967,7 @@ class ToolSearchOutputItemParam(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    call_id: CallId1 | None = None
+    call_id: ToolSearchOutputItemParamCallId | None = None
     execution: Annotated[
         Literal["server", "client"] | None,
         Field(description="Whether tool search was executed by the server or by the client."),
@@ -3945,7 +4004,7 @@ class CreateResponse(CreateModelResponseProperties, ResponseProperties):
     service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None = None
     store: bool | None = None
     stream: bool | None = None
-    stream_options: ResponseStreamOptions1 | None = None
+    stream_options: ResponseStreamOptionsResponseStreamOptions | None = None
     truncation: Annotated[Literal["auto", "disabled"] | None, Field(deprecated=True)] = None
 
 
@@ -3956,7 +4015,7 @@ class Response(ModelResponseProperties, ResponseProperties):
     completed_at: int | None = None
     conversation: ResponseConversation | None = None
     created_at: Annotated[int, Field(description="Unix timestamp (in seconds) of when this Response was created.\n")]
-    error: ResponseError1 | None = None
+    error: ResponseErrorResponseError | None = None
     id: Annotated[str, Field(description="Unique identifier for this Response.\n")]
     incomplete_details: IncompleteDetails | None
     instructions: str | list[EasyInputMessage | InputMessage | OutputMessage | FileSearchToolCall | ComputerToolCall | ComputerCallOutputItemParam | WebSearchToolCall | FunctionToolCall | FunctionCallOutputItemParam | ToolSearchCallItemParam | ToolSearchOutputItemParam | AdditionalToolsItemParam | ReasoningItem | CompactionSummaryItemParam | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCallItemParam | FunctionShellCallOutputItemParam | ApplyPatchToolCallItemParam | ApplyPatchToolCallOutputItemParam | MCPListTools | MCPApprovalRequest | MCPApprovalResponse | MCPToolCall | CustomToolCallOutput | CustomToolCall | CompactionTriggerItemParam | ItemReferenceParam | ProgramItemParam | ProgramOutputItemParam] | None = (
@@ -4008,8 +4067,8 @@ class Response(ModelResponseProperties, ResponseProperties):
             description="How the model should select which tool (or tools) to use when generating\na response. See the `tools` parameter to see how to specify which tools\nthe model can call.\n"
         ),
     ]
-    temperature: Temperature | None
-    top_p: TopP | None
+    temperature: ModelResponsePropertiesTemperature | None
+    top_p: ModelResponsePropertiesTopP | None
 
 
 class ResponseStreamEvent(

@@ -14,6 +14,9 @@ CODEGEN_OPTIONS: dict[str, Any] = {
     # a single-valued enum is a Literal tag; multi-valued enums are Literals too, so that no
     # numbered Enum classes (Type2 ... Type202) appear and names stay stable as the spec grows
     "enum_field_as_literal": "all",
+    # inline schemas are named after the path of their parents (ResponseErrorEventError), never with
+    # collision counters (Error1, Output1) that shift when the spec adds a schema
+    "naming_strategy": "parent-prefixed",
     "use_annotated": True,
     "field_constraints": True,
     "use_union_operator": True,

@@ -78,6 +78,16 @@ def test_no_numbered_type_classes_and_fixed_tags(rendered: dict[str, str]) -> No
     assert 'Literal["and", "or"]' in models
 
 
+def test_class_names_carry_no_collision_counters(rendered: dict[str, str]) -> None:
+    import json
+    import re
+
+    spec_names = set(json.loads(rendered["schema.json"])["components"]["schemas"])
+    spec_names |= {re.sub(r"\W", "", n) for n in spec_names}
+    numbered = [n for n in re.findall(r"^class (\w+)\(", rendered["models.py"], re.M) if n[-1].isdigit()]
+    assert [n for n in numbered if n not in spec_names] == []
+
+
 def test_check_passes_on_a_fresh_tree_and_names_stale_files(tmp_path: Path, rendered: dict[str, str]) -> None:
     target = tmp_path / "generated"
     write_tree(target, rendered)
