@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-replay", action="store_true", help="with no --base-url: skip replaying bundled recordings")
     check.add_argument("--timeout", type=float, default=60.0, help="per-request timeout in seconds")
     _report_options(check)
-    check.set_defaults(handler=_lazy("conformance.commands:check"))
+    check.set_defaults(handler=_lazy("conformance.live.commands:check"))
 
     replay = sub.add_parser("replay", help="check recorded examples (.json, .sse, .error.json files or folders)")
     replay.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the bundled recordings)")
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--profile", help="profile named in the recordings' sidecars")
     record.add_argument("--model")
     record.add_argument("--timeout", type=float, default=60.0)
-    record.set_defaults(handler=_lazy("conformance.commands:record"))
+    record.set_defaults(handler=_lazy("conformance.live.commands:record"))
 
     selftest = sub.add_parser("selftest", help="mutate conformant recordings and report the share of mutants killed")
     selftest.add_argument("paths", nargs="*", metavar="PATH")

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 from generator.config import REPO_ROOT, display_path, load_config
+from generator.errors import SpecError
 from generator.output import compare_tree, write_tree
 from generator.pipeline import prepare, render
 
-GENERATED = REPO_ROOT / "generated"
+GENERATED = REPO_ROOT / "generated"  # the default config's; another config writes next to its own spec/
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -22,7 +23,7 @@ def generate(args: argparse.Namespace) -> int:
 
         raise UsageError(f"--package {package!r} is not a valid Python package name")
     files = render(prepared, package)
-    target = Path(args.out) / package if args.out else GENERATED
+    target = Path(args.out) / package if args.out else config.root / "generated"
     if args.check:
         stale = compare_tree(target, files)
         if not stale:
@@ -40,4 +41,34 @@ def generate(args: argparse.Namespace) -> int:
         return 1
     write_tree(target, files)
     print(f"wrote {len(files)} files to {display_path(target)} (spec sha256 {prepared.spec.sha256[:12]})")
+    return 0
+
+
+def spec_diff(args: argparse.Namespace) -> int:
+    """`respkit spec diff OLD NEW`: what changed in the `/responses` closure, breaking first."""
+    from generator.diff_format import render
+    from generator.diff_input import compare_sources
+    from generator.staging import write_text_atomic
+
+    text = render(compare_sources(args.old, args.new), args.format)
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.output)
+    try:
+        write_text_atomic(out, text)
+    except OSError as exc:
+        raise SpecError(display_path(out), "", f"cannot write: {exc.strerror}") from None
+    print(f"wrote the spec diff ({args.format}) to {display_path(out)}")
+    return 0
+
+
+def spec_update(args: argparse.Namespace) -> int:
+    """`respkit spec update --from PATH_OR_URL`: move the pin, regenerate, write the changelog entry."""
+    from generator.update import update
+
+    result = update(Path(args.config) if args.config else None, args.source)
+    print(f"pinned {result.source} (sha256 {result.sha256[:12]}) in {display_path(result.config)}")
+    print(f"wrote {result.files} files to {display_path(result.generated)}")
+    print(f"changelog: {display_path(result.changelog)} ({result.summary})")
     return 0

@@ -1,0 +1,143 @@
+"""`respkit check` (live conformance, by default of the embedded reference server) and `respkit record`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.cli import EXIT_FAIL, EXIT_OK, EXIT_UNREACHABLE, UsageError
+from conformance.console import print_results
+from conformance.live.fuzz import run_fuzz
+from conformance.live.runner import response_schemas, run_scenarios
+from conformance.live.scenarios import SCENARIOS
+from conformance.live.session import Exchange, Session, Unreachable, redact
+from conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
+from conformance.replay import Result
+from conformance.reports import write_reports
+from conformance.schema import default_validators
+
+LOCAL_KEY = "respkit-local-key"  # the embedded server's own key; not a secret
+LOCAL_MODEL, LOCAL_REASONING_MODEL = "gpt-4.1-mini", "o4-mini"
+
+
+def _profile(name: str | None, default: str) -> Profile:
+    try:
+        return load_profile(name or default)
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _scenarios(names: list[str] | None) -> list[str] | None:
+    unknown = [n for n in names or [] if n not in SCENARIOS]
+    if unknown:
+        raise UsageError(f"--scenario: unknown scenario {unknown[0]!r} (known: {', '.join(SCENARIOS)})")
+    return names
+
+
+def _key(var: str) -> str:
+    value = os.environ.get(var)
+    if not value:
+        raise UsageError(f"--api-key-env: environment variable {var} is not set")
+    return value
+
+
+@contextmanager
+def _target(args: argparse.Namespace) -> Iterator[tuple[str, str, str]]:
+    """(base URL, key, key variable): the given provider, or the embedded server started for the run."""
+    if args.base_url:
+        yield args.base_url, _key(args.api_key_env), args.api_key_env
+        return
+    from conformance.server import run_server
+
+    with run_server(api_keys={LOCAL_KEY}) as url:
+        yield url, LOCAL_KEY, "RESPKIT_LOCAL_KEY"
+
+
+def check(args: argparse.Namespace) -> int:
+    embedded = not args.base_url
+    profile = _profile(args.profile, "strict" if embedded else DEFAULT)
+    names = _scenarios(args.scenario)
+    results: list[Result] = []
+    with _target(args) as (url, key, var), Session(url, key, var, timeout=args.timeout) as session:
+        try:
+            model = args.model or LOCAL_MODEL
+            reasoning = LOCAL_REASONING_MODEL if embedded else None
+            results += run_scenarios(session, profile, model, reasoning, names)
+            if not args.no_schemathesis and not names:
+                results += run_fuzz(session, profile)
+        except Unreachable as exc:
+            print(f"respkit: error: {redact(str(exc), key)}")
+            return EXIT_UNREACHABLE
+    if embedded and not args.no_replay:
+        from conformance.replay import replay
+
+        results += replay(None)
+    spec = str(default_validators().version)
+    print_results(results, spec)
+    write_reports(results, spec, args)
+    return EXIT_FAIL if any(r.failed for r in results) else EXIT_OK
+
+
+def record(args: argparse.Namespace) -> int:
+    """Record the scenarios' traffic into DIR: one file per exchange plus a sidecar, secrets redacted."""
+    profile = _profile(args.profile, DEFAULT)
+    key = _key(args.api_key_env)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: not a folder")
+    with Session(args.base_url, key, args.api_key_env, timeout=args.timeout) as session:
+        try:
+            run_scenarios(session, profile, args.model or LOCAL_MODEL, None)
+        except Unreachable as exc:
+            print(f"respkit: error: {redact(str(exc), key)}")
+            return EXIT_UNREACHABLE
+        # bodies of other operations (lists, deletions, counts) are not recordings replay can read
+        exchanges = [
+            e for e in session.exchanges if e.kind != "json" or response_schemas().get(e.operation) == "Response"
+        ]
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".respkit-record-", dir=out))
+    try:
+        names = [_write(staging, exchange, index, profile.name, key) for index, exchange in enumerate(exchanges)]
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print(f"recorded {len(names)} exchanges into {out}")
+    return EXIT_OK
+
+
+def _write(folder: Path, exchange: Exchange, index: int, profile: str, key: str) -> str:
+    suffix = {"stream": ".sse", "error": ".error.json"}.get(exchange.kind, ".json")
+    stem = f"{index:02d}_{exchange.scenario}_{exchange.operation}"
+    body = redact(exchange.body.decode("utf-8", "replace"), key)
+    (folder / f"{stem}{suffix}").write_text(body, encoding="utf-8")
+    meta: dict[str, Any] = {
+        "provider": profile,
+        "profile": profile,
+        "source": "respkit record",
+        "status": exchange.status,
+        "content_type": exchange.content_type,
+        "request": redact(_summary(exchange), key),
+    }
+    (folder / f"{stem}.meta.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    return stem
+
+
+def _summary(exchange: Exchange) -> str:
+    body = exchange.request_body if isinstance(exchange.request_body, dict) else {}
+    parts = [f"{exchange.method} {exchange.path}"]
+    for name in ("model", "stream", "background", "store", "max_output_tokens", "tool_choice"):
+        if name in body:
+            parts.append(f"{name}={body[name]}")
+    if body.get("tools"):
+        parts.append("tools=" + ",".join(str(t.get("type")) for t in body["tools"]))
+    return "; ".join(parts)

@@ -1,0 +1,129 @@
+"""Run the live scenarios against a base URL and check every exchange with the conformance engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+from conformance.engine import check_error, check_json_body, check_stream
+from conformance.findings import Finding, Severity, Source, cut
+from conformance.live.scenarios import SCENARIOS, Conversation
+from conformance.live.session import Exchange, Session
+from conformance.profiles import Profile
+from conformance.replay import Recording, Result
+from conformance.schema import default_validators
+from generator.spec_view import operations
+
+
+@cache
+def response_schemas() -> dict[str, str | None]:
+    """operationId -> the schema of its 2xx JSON body, from the spec."""
+    return {op.operation_id: op.response_schema for op in operations(default_validators().bundle)}
+
+
+def check_exchange(exchange: Exchange, profile: Profile) -> list[Finding]:
+    """The engine's verdict on one exchange. Live traffic is never older than the spec, so what the
+    engine would call spec drift in a recording is non-conformance here (unless the profile allows it)."""
+    return [_live(f, profile) for f in _engine(exchange, profile)]
+
+
+def _live(finding: Finding, profile: Profile) -> Finding:
+    if finding.severity is not Severity.DRIFT:
+        return finding
+    note = "live traffic cannot predate the spec, so this is not drift"
+    return profile.classify(replace(finding, severity=Severity.FAILURE, basis="failure", note=note))
+
+
+def _engine(exchange: Exchange, profile: Profile) -> list[Finding]:
+    source = Source(f"live: {exchange.scenario}", exchange.operation, exchange.reproduce)
+    if exchange.kind == "error":
+        return check_error(
+            exchange.status, exchange.headers, exchange.body, content_type=exchange.content_type, profile=profile,
+            source=source,
+        )  # fmt: skip
+    if exchange.kind == "stream":
+        return check_stream([exchange.body], content_type=exchange.content_type, profile=profile, source=source)
+    schema = response_schemas().get(exchange.operation)
+    if schema == "Response":
+        return check_json_body(exchange.body, content_type=exchange.content_type, profile=profile, source=source)
+    return _check_other_body(exchange, schema, profile, source)
+
+
+def _check_other_body(exchange: Exchange, schema: str | None, profile: Profile, source: Source) -> list[Finding]:
+    """Bodies other than `Response` (lists, deletions, counts) against the operation's own schema."""
+    if schema is None:
+        return []
+    try:
+        value = exchange.json()
+    except ValueError as exc:
+        finding = Finding(
+            check="operation_response_matches_schema",
+            severity=Severity.FAILURE,
+            message=f"the body is not JSON: {exc}",
+            source=source.name,
+            operation=source.operation,
+            expected=f"a JSON {schema}",
+            received=cut(exchange.body[:200].decode("utf-8", "replace")),
+            reproduce=source.reproduce,
+        )
+        return [profile.classify(finding)]
+    findings = []
+    for issue in default_validators().check(schema, value):
+        severity = {"drift": Severity.DRIFT, "erratum": Severity.DEVIATION}.get(issue.basis, Severity.FAILURE)
+        finding = Finding(
+            check="operation_response_matches_schema",
+            severity=severity,
+            message=f"the {exchange.operation} body does not match {schema}: {issue.message}",
+            source=source.name,
+            operation=source.operation,
+            pointer=issue.pointer,
+            expected=f"#/components/schemas/{schema}",
+            received=cut(value),
+            reproduce=source.reproduce,
+            note=issue.why,
+            basis=issue.basis,
+        )
+        findings.append(profile.classify(finding))
+    return findings
+
+
+def run_scenarios(
+    session: Session,
+    profile: Profile,
+    model: str,
+    reasoning_model: str | None,
+    names: Sequence[str] | None = None,
+) -> list[Result]:
+    """Run the chosen scenarios (all by default), one `Result` per scenario."""
+    results = []
+    for name in names or list(SCENARIOS):
+        conversation = Conversation(session, name, model, reasoning_model)
+        first = len(session.exchanges)
+        SCENARIOS[name](conversation)
+        exchanges = session.exchanges[first:]
+        if not exchanges:
+            continue
+        findings = [profile.classify(f) for f in conversation.findings]
+        for exchange in exchanges:
+            findings += check_exchange(exchange, profile)
+        last = exchanges[-1]
+        recording = Recording(
+            path=Path(f"live/{name}"),
+            display=f"live: {name}",
+            kind=last.kind,
+            provider=profile.name,
+            profile=profile.name,
+            status=last.status,
+            content_type=last.content_type,
+        )
+        results.append(Result(recording, [_with_reproduce(f, exchanges) for f in findings]))
+    return results
+
+
+def _with_reproduce(finding: Finding, exchanges: list[Exchange]) -> Finding:
+    if finding.reproduce and not finding.reproduce.startswith("respkit replay"):
+        return finding
+    match = next((e for e in exchanges if e.operation == finding.operation), exchanges[-1])
+    return replace(finding, reproduce=match.reproduce)

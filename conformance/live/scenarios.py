@@ -1,0 +1,319 @@
+"""Live scenarios: short conversations that exercise every `/responses` operation.
+
+A scenario is a plain function registered with `@scenario`; its name is its id on the command line
+(`respkit check --scenario NAME`) and in reports. Scenarios only send requests and state what the
+conversation must show (`expect`); the traffic itself is checked by the conformance engine. The
+requests are ordinary ones a real provider answers; the reference server's deterministic model
+(conformance/server/model.py) answers them the same way every time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.findings import Finding, Severity, cut
+from conformance.live.session import WRONG_KEY, Exchange, Session
+from conformance.sse import SseReader
+
+ScenarioFunc = Callable[["Conversation"], None]
+SCENARIOS: dict[str, ScenarioFunc] = {}
+
+WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Current weather for a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    },
+    "strict": True,
+}
+CITY_SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
+    "required": ["city", "population"],
+    "additionalProperties": False,
+}
+
+
+def scenario(func: ScenarioFunc) -> ScenarioFunc:
+    SCENARIOS[func.__name__] = func
+    return func
+
+
+@dataclass
+class Conversation:
+    """What a scenario works with: the session, the model to ask for, and its own findings."""
+
+    session: Session
+    name: str
+    model: str
+    reasoning_model: str | None
+    findings: list[Finding] = field(default_factory=list)
+
+    def send(self, operation: str, method: str, path: str, body: Any = None, **kw: Any) -> Exchange:
+        return self.session.request(self.name, operation, method, path, body, **kw)
+
+    def create(self, **body: Any) -> Exchange:
+        return self.send("createResponse", "POST", "/responses", {"model": self.model, **body})
+
+    def expect(self, check: str, ok: bool, message: str, exchange: Exchange, *, expected: Any, received: Any) -> bool:
+        """Record a finding when a conversation does not show what the spec says it must."""
+        if not ok:
+            self.findings.append(
+                Finding(
+                    check=check,
+                    severity=Severity.FAILURE,
+                    message=message,
+                    source=f"live: {self.name}",
+                    operation=exchange.operation,
+                    expected=cut(expected),
+                    received=cut(received),
+                    reproduce=exchange.reproduce,
+                )
+            )
+        return ok
+
+
+def body_of(exchange: Exchange) -> dict[str, Any] | None:
+    """The response object of an exchange: the JSON body, or a stream's last `response` payload."""
+    if exchange.kind == "json":
+        try:
+            value = exchange.json()
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+    if exchange.kind != "stream":
+        return None
+    last = None
+    reader = SseReader()
+    for frame in [*reader.feed(exchange.body), *reader.close()]:
+        try:
+            event = json.loads(frame.data)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and isinstance(event.get("response"), dict):
+            last = event["response"]
+    return last
+
+
+def output_text(response: dict[str, Any] | None) -> str:
+    parts = []
+    for item in (response or {}).get("output", []) or []:
+        if isinstance(item, dict) and item.get("type") == "message":
+            parts += [c.get("text", "") for c in item.get("content", []) if c.get("type") == "output_text"]
+    return "".join(parts)
+
+
+def items_of(response: dict[str, Any] | None, kind: str) -> list[dict[str, Any]]:
+    return [i for i in (response or {}).get("output", []) or [] if isinstance(i, dict) and i.get("type") == kind]
+
+
+@scenario
+def text(c: Conversation) -> None:
+    """A plain text answer as JSON."""
+    c.create(input="Say hello in one short sentence.")
+
+
+@scenario
+def text_stream(c: Conversation) -> None:
+    """A plain text answer as a stream."""
+    c.create(input="Say hello in one short sentence.", stream=True)
+
+
+@scenario
+def function_call_stream(c: Conversation) -> None:
+    """A required function tool: the stream must carry a function_call with streamed arguments."""
+    ex = c.create(input="What is the weather in Paris?", tools=[WEATHER_TOOL], tool_choice="required", stream=True)
+    calls = items_of(body_of(ex), "function_call")
+    c.expect(
+        "function_call_when_tool_required",
+        bool(calls),
+        "tool_choice was `required` but the response has no function_call item",
+        ex,
+        expected="a function_call output item",
+        received=[i.get("type") for i in (body_of(ex) or {}).get("output", [])],
+    )
+
+
+@scenario
+def function_call_round_trip(c: Conversation) -> None:
+    """A function call, then its output in the next turn (previous_response_id), then a text answer."""
+    first = c.create(input="What is the weather in Paris?", tools=[WEATHER_TOOL], tool_choice="required")
+    calls = items_of(body_of(first), "function_call")
+    if not c.expect(
+        "function_call_when_tool_required",
+        bool(calls),
+        "tool_choice was `required` but the response has no function_call item",
+        first,
+        expected="a function_call output item",
+        received=[i.get("type") for i in (body_of(first) or {}).get("output", [])],
+    ):
+        return
+    response = body_of(first) or {}
+    second = c.create(
+        previous_response_id=response.get("id"),
+        input=[{"type": "function_call_output", "call_id": calls[0].get("call_id"), "output": '{"celsius": 21}'}],
+        tools=[WEATHER_TOOL],
+    )
+    answer = body_of(second)
+    c.expect(
+        "function_call_output_answered",
+        bool(output_text(answer)) and second.status == 200,
+        "after the function's output the model must answer with a message",
+        second,
+        expected="a message with output_text",
+        received=[i.get("type") for i in (answer or {}).get("output", [])] or second.status,
+    )
+
+
+@scenario
+def reasoning_stream(c: Conversation) -> None:
+    """A reasoning model's stream (reasoning item and summary events) where the profile names one."""
+    if c.reasoning_model is None:
+        return
+    c.send(
+        "createResponse",
+        "POST",
+        "/responses",
+        {
+            "model": c.reasoning_model,
+            "input": "Why is the sky blue? One sentence.",
+            "reasoning": {"effort": "low", "summary": "auto"},
+            "stream": True,
+        },
+    )
+
+
+@scenario
+def structured_output(c: Conversation) -> None:
+    """`text.format` json_schema: the answer must be JSON valid against the schema."""
+    from jsonschema import Draft202012Validator
+
+    fmt = {"type": "json_schema", "name": "city", "schema": CITY_SCHEMA, "strict": True}
+    ex = c.create(input="Name a large city and its population.", text={"format": fmt})
+    raw = output_text(body_of(ex))
+    try:
+        value = json.loads(raw)
+        errors = [e.message for e in Draft202012Validator(CITY_SCHEMA).iter_errors(value)]
+    except ValueError:
+        errors = ["not JSON"]
+    c.expect(
+        "structured_output_matches_schema",
+        not errors,
+        "the output text is not JSON valid against text.format.schema",
+        ex,
+        expected=CITY_SCHEMA,
+        received=f"{raw!r}: {errors[:2]}",
+    )
+
+
+@scenario
+def incomplete_stream(c: Conversation) -> None:
+    """A small `max_output_tokens` on a long answer: the stream must end in response.incomplete."""
+    ex = c.create(input="[long] Write a long story about a lighthouse.", max_output_tokens=16, stream=True)
+    response = body_of(ex) or {}
+    c.expect(
+        "max_output_tokens_gives_incomplete",
+        response.get("status") == "incomplete"
+        and (response.get("incomplete_details") or {}).get("reason") == "max_output_tokens",
+        "a response cut by max_output_tokens must be `incomplete` with reason `max_output_tokens`",
+        ex,
+        expected={"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}},
+        received={"status": response.get("status"), "incomplete_details": response.get("incomplete_details")},
+    )
+
+
+@scenario
+def retrieve_and_items(c: Conversation) -> None:
+    """A stored response can be retrieved (equal to the created one) and its input items listed."""
+    created = c.create(input="Say hello in one short sentence.", store=True)
+    response = body_of(created)
+    if not response or "id" not in response:
+        return
+    rid = response["id"]
+    got = c.send("getResponse", "GET", f"/responses/{rid}")
+    if got.status == 200:
+        retrieved = body_of(got) or {}
+        keys = ("id", "status", "output", "usage", "model")
+        c.expect(
+            "retrieved_response_equals_created",
+            all(retrieved.get(k) == response.get(k) for k in keys),
+            "the retrieved response differs from the one created",
+            got,
+            expected={k: response.get(k) for k in keys},
+            received={k: retrieved.get(k) for k in keys},
+        )
+    c.send("listInputItems", "GET", f"/responses/{rid}/input_items?limit=1&order=asc")
+
+
+@scenario
+def delete(c: Conversation) -> None:
+    """A deleted response is gone: retrieving it again is a 404 in the error envelope."""
+    created = c.create(input="Say hello.", store=True)
+    rid = (body_of(created) or {}).get("id")
+    if not rid:
+        return
+    c.send("deleteResponse", "DELETE", f"/responses/{rid}")
+    again = c.send("getResponse", "GET", f"/responses/{rid}")
+    c.expect(
+        "deleted_response_is_gone",
+        again.status == 404,
+        "a deleted response can still be retrieved",
+        again,
+        expected=404,
+        received=again.status,
+    )
+
+
+@scenario
+def background_cancel(c: Conversation) -> None:
+    """A background response can be cancelled before it finishes."""
+    created = c.create(input="[hold] Write a long essay.", background=True, store=True)
+    rid = (body_of(created) or {}).get("id")
+    if not rid:
+        return
+    cancelled = c.send("cancelResponse", "POST", f"/responses/{rid}/cancel")
+    status = (body_of(cancelled) or {}).get("status")
+    c.expect(
+        "background_response_cancels",
+        cancelled.status == 200 and status == "cancelled",
+        "cancelling a running background response must give status `cancelled`",
+        cancelled,
+        expected="200 with status cancelled",
+        received=f"{cancelled.status} with status {status}",
+    )
+
+
+@scenario
+def input_tokens(c: Conversation) -> None:
+    """Input token counting for a request."""
+    c.send("Getinputtokencounts", "POST", "/responses/input_tokens", {"model": c.model, "input": "Say hello."})
+
+
+@scenario
+def error_not_found(c: Conversation) -> None:
+    """An unknown response id: 404 in OpenAI's error envelope."""
+    ex = c.send("getResponse", "GET", "/responses/resp_respkit_does_not_exist")
+    c.expect("unknown_id_is_404", ex.status == 404, "an unknown id must be a 404", ex, expected=404, received=ex.status)
+
+
+@scenario
+def error_bad_request(c: Conversation) -> None:
+    """An invalid body (temperature out of range): 400 in the envelope, `param` naming the field."""
+    ex = c.create(input="Say hello.", temperature=99)
+    c.expect(
+        "invalid_body_is_400", ex.status == 400, "an invalid body must be a 400", ex, expected=400, received=ex.status
+    )
+
+
+@scenario
+def error_unauthenticated(c: Conversation) -> None:
+    """A wrong key: 401 in the envelope."""
+    ex = c.send("createResponse", "POST", "/responses", {"model": c.model, "input": "hi"}, auth=WRONG_KEY)
+    c.expect("bad_key_is_401", ex.status == 401, "a wrong key must be a 401", ex, expected=401, received=ex.status)

@@ -1,0 +1,156 @@
+"""One live conversation with a provider: requests over httpx, each exchange kept for the checks,
+for reports (a curl line with the key as `$VAR`) and for recordings (secrets redacted)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+SECRET_PATTERNS = (
+    re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
+    re.compile(r"(?i)bearer\s+(?!respkit-wrong-key)[A-Za-z0-9_\-\.=]{8,}"),
+    re.compile(r"xai-[A-Za-z0-9]{8,}"),
+    re.compile(r"gsk_[A-Za-z0-9]{8,}"),
+    re.compile(r"AKIA[0-9A-Z]{16}"),
+)
+
+
+WRONG_KEY = "respkit-wrong-key"  # sent where a scenario needs a key the provider must refuse
+
+
+class Unreachable(Exception):
+    """The target did not answer at all (connection refused, DNS, TLS, timeout on connect)."""
+
+
+@dataclass
+class Exchange:
+    """One request and its response, as the checks and the recorder see them."""
+
+    scenario: str
+    operation: str
+    method: str
+    path: str
+    request_body: Any
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    reproduce: str
+    kind: str  # json | stream | error
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Session:
+    """Talks to `base_url` with the key read from the environment variable `key_env` (never printed)."""
+
+    base_url: str
+    api_key: str | None
+    key_env: str
+    timeout: float = 60.0
+    exchanges: list[Exchange] = field(default_factory=list)
+    _client: httpx.Client | None = None
+
+    def __enter__(self) -> Session:
+        self._client = httpx.Client(timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def headers(self, auth: bool | str = True) -> dict[str, str]:
+        out = {"Accept": "application/json, text/event-stream"}
+        if auth is True and self.api_key:
+            out["Authorization"] = f"Bearer {self.api_key}"
+        elif isinstance(auth, str):
+            out["Authorization"] = f"Bearer {auth}"
+        return out
+
+    def curl(self, method: str, path: str, body: Any, auth: bool | str = True) -> str:
+        """A reproduce line; the key appears only as `$VAR`."""
+        parts = [f"curl -sS -X {method} {shlex.quote(self.base_url.rstrip('/') + path)}"]
+        if auth is True:
+            parts.append(f'-H "Authorization: Bearer ${self.key_env}"')
+        elif isinstance(auth, str):
+            parts.append(f"-H 'Authorization: Bearer {WRONG_KEY}'")
+        if body is not None:
+            parts.append("-H 'Content-Type: application/json' -d " + shlex.quote(json.dumps(body)))
+        return redact(" ".join(parts), self.api_key)
+
+    def request(
+        self,
+        scenario: str,
+        operation: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        auth: bool | str = True,
+        raw: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> Exchange:
+        """Send one request and read the whole response (streams are read as bytes as they come)."""
+        assert self._client is not None, "use Session as a context manager"
+        url = self.base_url.rstrip("/") + path
+        headers = self.headers(auth)
+        content: bytes | None = raw
+        if body is not None:
+            content = json.dumps(body).encode()
+        if content is not None:
+            headers["Content-Type"] = content_type
+        try:
+            with self._client.stream(method, url, content=content, headers=headers) as response:
+                data = b"".join(self._iter(response))
+                status, resp_headers = response.status_code, {k.lower(): v for k, v in response.headers.items()}
+        except httpx.ConnectError as exc:
+            raise Unreachable(f"cannot reach {self.base_url}: {type(exc).__name__}") from None
+        except httpx.ConnectTimeout:
+            raise Unreachable(f"cannot reach {self.base_url}: connection timed out") from None
+        ctype = resp_headers.get("content-type", "")
+        kind = "error" if status >= 400 else ("stream" if "event-stream" in ctype or _asked_stream(body) else "json")
+        exchange = Exchange(
+            scenario,
+            operation,
+            method,
+            path,
+            body,
+            status,
+            resp_headers,
+            data,
+            self.curl(method, path, body, auth),
+            kind,
+        )
+        self.exchanges.append(exchange)
+        return exchange
+
+    @staticmethod
+    def _iter(response: httpx.Response) -> Iterator[bytes]:
+        try:
+            yield from response.iter_bytes()
+        except httpx.HTTPError:
+            return  # a stream cut by the provider: the checks see what arrived
+
+
+def _asked_stream(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("stream") is True
+
+
+def redact(text: str, key: str | None = None) -> str:
+    """Remove the key (and anything shaped like a credential) from text bound for a report or a file."""
+    if key:
+        text = text.replace(key, "[REDACTED]")
+    for pattern in SECRET_PATTERNS:
+        text = pattern.sub("[REDACTED]", text)
+    return text

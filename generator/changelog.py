@@ -1,0 +1,34 @@
+"""spec/CHANGELOG.md: one entry per `respkit spec update`, newest first, each the spec diff in Markdown."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from generator.diff import SpecDiff
+from generator.diff_format import markdown
+
+HEADER = (
+    "# Spec changelog\n\n"
+    "Written by `respkit spec update`, newest first: each entry is what changed in the `/responses` closure\n"
+    "when the pin in `spec/respkit.yaml` moved, breaking changes first (`respkit spec diff` prints the same).\n"
+)
+ENTRY_MARK = "\n## "
+
+
+def entry(diff: SpecDiff | None, source: str, sha256: str, when: date, previous: str = "") -> str:
+    """An entry: the new pin, then the diff against the previous pin (or why there is none)."""
+    lines = [f"## {when.isoformat()}: pinned {source} (sha256 {sha256[:12]})", ""]
+    if diff is None:
+        lines += [f"The previous pin could not be read ({previous}); no diff.", ""]
+        return "\n".join(lines)
+    return "\n".join(lines) + "\n" + markdown(diff, level=3)
+
+
+def prepend(existing: str | None, new_entry: str) -> str:
+    """The changelog with ``new_entry`` before the newest entry (a fresh file gets the header)."""
+    if not existing or not existing.strip():
+        return f"{HEADER}\n{new_entry}"
+    at = existing.find(ENTRY_MARK)
+    if at < 0:
+        return f"{existing.rstrip()}\n\n{new_entry}"
+    return f"{existing[: at + 1]}{new_entry}\n{existing[at + 1 :]}"

@@ -1,0 +1,148 @@
+"""The live check end to end: scenarios and schemathesis cases over real HTTP against the reference
+server, faithful (clean under the strict profile) and broken on purpose (each quirk caught)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.live import SCENARIOS, Session, run_scenarios
+from conformance.live.fuzz import run_fuzz
+from conformance.profiles import load_profile
+from conformance.replay import Result
+from conformance.server import run_server
+from tests.paths import REPO
+
+SECRET = "sk-respkit-test-9f8e7d6c5b4a39281706"
+
+
+def failures(results: list[Result]) -> dict[str, set[str]]:
+    """check id -> scenarios in which it failed."""
+    out: dict[str, set[str]] = {}
+    for result in results:
+        for finding in result.findings:
+            if finding.fails:
+                out.setdefault(finding.check, set()).add(result.recording.display)
+    return out
+
+
+@pytest.fixture(scope="module")
+def faithful() -> Iterator[str]:
+    with run_server(api_keys={SECRET}) as url:
+        yield url
+
+
+def run(url: str, profile: str = "strict", key: str = SECRET) -> list[Result]:
+    with Session(url, key, "OPENAI_API_KEY", timeout=30) as session:
+        return run_scenarios(session, load_profile(profile), "gpt-4.1-mini", "o4-mini")
+
+
+def test_the_reference_server_passes_every_scenario_under_strict(faithful: str) -> None:
+    results = run(faithful)
+    assert {r.recording.display for r in results} == {f"live: {name}" for name in SCENARIOS}
+    assert failures(results) == {}
+
+
+def test_the_reference_server_passes_the_schemathesis_phase(faithful: str) -> None:
+    with Session(faithful, SECRET, "OPENAI_API_KEY", timeout=30) as session:
+        results = run_fuzz(session, load_profile("strict"), examples=4)
+        sent = len(session.exchanges)
+    assert sent >= 40 and len(results) == 7
+    assert failures(results) == {}
+
+
+@pytest.mark.parametrize(
+    ("quirk", "check"),
+    [
+        ("out-of-order", "stream_item_added_before_use"),
+        ("no-terminal", "stream_ends_with_terminal"),
+        ("repeated-sequence", "stream_sequence_numbers_increase"),
+        ("bad-deltas", "stream_deltas_match_done"),
+        ("wrong-content-type", "sse_content_type"),
+        ("bare-error", "error_matches_envelope"),
+        ("acedata", "sse_event_line_present"),
+        ("4allapi", "stream_sequence_number_present"),
+        ("openrouter", "sse_done_sentinel"),
+        ("chat-completions", "response_matches_schema"),
+    ],
+)
+def test_each_quirk_mode_is_caught_live(quirk: str, check: str) -> None:
+    with run_server(quirks=quirk, api_keys={SECRET}) as url:
+        found = failures(run(url, "openai"))
+    assert check in found, sorted(found)
+
+
+def test_a_scenario_expectation_fails_when_the_server_misbehaves(faithful: str) -> None:
+    # the faithful server accepts only SECRET: with any key accepted, a wrong key is not refused
+    with run_server() as lax:
+        found = failures(run(lax))
+    assert found.get("bad_key_is_401") == {"live: error_unauthenticated"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def respkit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_an_unreachable_target_exits_3_in_one_line() -> None:
+    result = respkit("check", "--base-url", f"http://127.0.0.1:{_free_port()}/v1", env={"OPENAI_API_KEY": SECRET})
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines() == [result.stdout.strip()] and "cannot reach" in result.stdout
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_a_missing_key_variable_is_a_usage_error() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "RESPKIT_NO_SUCH_KEY"}
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance", "check", "--base-url", "http://127.0.0.1:9/v1", "--api-key-env",
+         "RESPKIT_NO_SUCH_KEY"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip() == "respkit: error: --api-key-env: environment variable RESPKIT_NO_SUCH_KEY is not set"
+
+
+def test_reports_never_carry_the_key(tmp_path: Path, faithful: str) -> None:
+    with run_server(quirks="bad-deltas", api_keys={SECRET}) as url:
+        result = respkit(
+            "check", "--base-url", url, "--no-schemathesis", "--junit-xml", str(tmp_path / "r.xml"),
+            "--json", str(tmp_path / "r.json"), "--markdown", str(tmp_path / "r.md"),
+            "--html", str(tmp_path / "r.html"),
+            env={"OPENAI_API_KEY": SECRET},
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    texts = [result.stdout, result.stderr] + [p.read_text() for p in tmp_path.iterdir()]
+    assert all(SECRET not in t for t in texts)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert "$OPENAI_API_KEY" in json.dumps(report)
+
+
+def test_record_then_replay_is_clean_and_redacted(tmp_path: Path, faithful: str) -> None:
+    out = tmp_path / "rec"
+    result = respkit("record", "--base-url", faithful, "--out", str(out), "--profile", "openai",
+                     env={"OPENAI_API_KEY": SECRET})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    files = sorted(out.iterdir())
+    assert any(p.suffix == ".sse" for p in files) and any(p.name.endswith(".error.json") for p in files)
+    assert all(SECRET not in p.read_text() for p in files)
+    replayed = respkit("replay", str(out))
+    assert replayed.returncode == 0, replayed.stdout[-3000:]

@@ -1,0 +1,184 @@
+"""`respkit spec update` in a temporary copy of the repository: the pin moves, generated/ follows, the
+changelog names what changed; a failed update changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conformance.cli import main
+from generator import staging
+from generator.errors import SpecError
+from generator.output import write_tree
+from generator.pin import repin
+from tests.paths import PREVIOUS_SPEC, REPO, SPEC
+
+NEW_SHA = "db5d7478feae10b4d331834c60d9765a8aa042e38419f9b1694288c11aa8ebc8"
+OLD_SHA = "74cbcf73838f4cd7e209b2d3f2e9ddc9fa155f21a44360b6fac7646a6d4f5f8b"
+
+
+def copy_repo(tmp_path: Path, spec: Path, sha: str) -> Path:
+    """spec/ copied and pinned at ``spec``; generated/ holds a stale placeholder."""
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "spec", root / "spec")
+    config = root / "spec" / "respkit.yaml"
+    text = config.read_text().replace(NEW_SHA, sha)
+    local = os.path.relpath(spec, root).replace(os.sep, "/")
+    config.write_text(text.replace("local: ../shared/spec/openai-openapi.yaml", f"local: {local}"))
+    write_tree(root / "generated", {"models.py": "# placeholder\n", "stale.py": "\n"})
+    return root
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def update(root: Path, source: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["spec", "update", "--from", str(source), "--config", str(root / "spec" / "respkit.yaml")])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_update_from_the_older_spec_to_the_newer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = copy_repo(tmp_path, PREVIOUS_SPEC, OLD_SHA)
+    before = (root / "spec" / "respkit.yaml").read_text()
+    code, out, err = update(root, SPEC, capsys)
+    assert (code, err) == (0, ""), err
+    assert "sha256 db5d7478feae" in out
+
+    after = (root / "spec" / "respkit.yaml").read_text()
+    pin = yaml.safe_load(after)["upstream"]
+    assert pin["sha256"] == NEW_SHA
+    assert (root / pin["local"]).resolve() == SPEC.resolve()
+    comments = [line for line in before.splitlines() if line.lstrip().startswith("#")]
+    assert comments == [line for line in after.splitlines() if line.lstrip().startswith("#")]
+    assert len(before.splitlines()) == len(after.splitlines())
+
+    manifest = json.loads((root / "generated" / "manifest.json").read_text())
+    assert manifest["upstream"]["sha256"] == NEW_SHA
+    assert not (root / "generated" / "stale.py").exists()
+
+    log = (root / "spec" / "CHANGELOG.md").read_text()
+    assert log.startswith("# Spec changelog")
+    assert f"(sha256 {NEW_SHA[:12]})" in log and f"sha256 {OLD_SHA[:12]}" in log
+    for event in ("response.shell_call_command.added", "response.shell_call_output_content.done"):
+        assert f"| `stream event {event}` |" in log
+    assert "| `Response.moderation` | property added (optional) |" in log
+    assert re.search(r"/(tmp|work)/", log.replace("../", "")) is None  # relative pins only, no machine paths
+
+    assert main(["generate", "--check", "--config", str(root / "spec" / "respkit.yaml")]) == 0
+    assert "is up to date" in capsys.readouterr().out
+
+
+def test_a_second_update_adds_an_entry_on_top(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = copy_repo(tmp_path, SPEC, NEW_SHA)
+    (root / "spec" / "CHANGELOG.md").write_text("# Spec changelog\n\nintro\n\n## 2026-01-01: pinned x\n\nold entry\n")
+    code, _, err = update(root, SPEC, capsys)
+    assert (code, err) == (0, "")
+    log = (root / "spec" / "CHANGELOG.md").read_text()
+    assert log.index("intro") < log.index("pinned ../") < log.index("## 2026-01-01: pinned x")
+    assert "- no changes" in log
+    assert main(["generate", "--check", "--config", str(root / "spec" / "respkit.yaml")]) == 0
+    capsys.readouterr()
+
+
+def failed_update(root: Path, source: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    before = snapshot(root)
+    code, out, err = update(root, source, capsys)
+    assert (code, out) == (2, "")
+    assert snapshot(root) == before
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_an_unparsable_spec_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = copy_repo(tmp_path, PREVIOUS_SPEC, OLD_SHA)
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("openapi: 3.1.0\npaths:\n  /responses: {post: [\n")
+    line = failed_update(root, bad, capsys)
+    assert "broken.yaml: not valid YAML (line" in line
+
+
+def test_a_spec_without_responses_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = copy_repo(tmp_path, PREVIOUS_SPEC, OLD_SHA)
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({"openapi": "3.1.0", "info": {"title": "x", "version": "1"},
+                                     "paths": {"/chat/completions": {}}}))
+    line = failed_update(root, other, capsys)
+    assert "other.yaml#/paths: no path matches '/responses'" in line
+
+
+def test_an_erratum_that_no_longer_applies_changes_nothing(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # the errata require `cache_write_tokens` to be required upstream; the older spec does not have it
+    root = copy_repo(tmp_path, SPEC, NEW_SHA)
+    line = failed_update(root, PREVIOUS_SPEC, capsys)
+    assert "errata/openai-traffic.yaml#/actions/" in line and "does not require cache_write_tokens" in line
+
+
+def test_a_pinned_config_with_another_sha256_is_refused_by_generate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = copy_repo(tmp_path, SPEC, "ab" * 32)
+    before = snapshot(root)
+    assert main(["generate", "--config", str(root / "spec" / "respkit.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sha256 mismatch: pinned abab" in err
+    assert snapshot(root) == before
+
+
+def test_a_failed_swap_puts_everything_back(tmp_path: Path) -> None:
+    tree, first, second = tmp_path / "generated", tmp_path / "a.txt", tmp_path / "b.txt"
+    write_tree(tree, {"x.py": "old\n"})
+    first.write_text("first\n")
+    second.write_text("second\n")
+    before = snapshot(tmp_path)
+    calls: list[Path] = []
+
+    def flaky(path: Path, staged: Path) -> Callable[[], None]:
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return staging._swap_text(path, staged)
+
+    with pytest.raises(OSError, match="disk full"):
+        staging.commit({first: "new\n", second: "new\n"}, tree, {"y.py": "new\n"}, swap_text=flaky)
+    assert calls == [first, second]
+    assert snapshot(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt", "generated"]
+
+
+def test_a_url_pin_retires_the_local_copy_and_keeps_the_comments() -> None:
+    before = (REPO / "spec" / "respkit.yaml").read_text()
+    url = "https://example.test/openai-openapi/abc123/openapi.yaml"
+    after = repin(before, "spec/respkit.yaml", sha256="cd" * 32, url=url)
+    pin = yaml.safe_load(after)["upstream"]
+    assert pin == {"url": url, "sha256": "cd" * 32}
+    assert [line for line in before.splitlines() if line.startswith("#")] == [
+        line for line in after.splitlines() if line.startswith("#")]
+    assert after.splitlines()[len(before.splitlines()) - 1] == before.splitlines()[-1]
+
+
+def test_a_local_pin_is_added_when_the_config_has_none() -> None:
+    before = "# pin\nupstream:\n  url: https://example.test/a.yaml  # where\n  sha256: " + "ab" * 32 + "\npaths: [/x]\n"
+    after = repin(before, "respkit.yaml", sha256="cd" * 32, local="../copies/new spec.yaml")
+    assert yaml.safe_load(after)["upstream"] == {
+        "url": "https://example.test/a.yaml", "sha256": "cd" * 32, "local": "../copies/new spec.yaml"}
+    assert '  local: "../copies/new spec.yaml"\n' in after
+    assert "the previous pin's URL" in after
+
+
+def test_a_pin_in_flow_style_is_one_clear_error() -> None:
+    # the pin is edited line by line; a one-line mapping has no lines to edit, so say so
+    with pytest.raises(SpecError, match=r"respkit.yaml#/upstream: no top-level `upstream:` line to edit"):
+        repin("upstream: {url: x, sha256: y}\n", "respkit.yaml", sha256="cd" * 32)
