@@ -10,8 +10,55 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .envelope import NotAnErrorEnvelope, parse_error
-    from .events import EVENT_TYPES, StreamEvent, UnknownEvent, parse_event
+    from ._errors import (
+        APIConnectionError as APIConnectionError,
+        APIError as APIError,
+        APIResponseValidationError as APIResponseValidationError,
+        APIStatusError as APIStatusError,
+        APIStreamError as APIStreamError,
+        APITimeoutError as APITimeoutError,
+        AuthenticationError as AuthenticationError,
+        BadRequestError as BadRequestError,
+        ConflictError as ConflictError,
+        IncompleteStreamError as IncompleteStreamError,
+        InternalServerError as InternalServerError,
+        NotFoundError as NotFoundError,
+        PermissionDeniedError as PermissionDeniedError,
+        RateLimitError as RateLimitError,
+        RespkitError as RespkitError,
+        UnprocessableEntityError as UnprocessableEntityError,
+    )
+    from ._pagination import (
+        AsyncPager as AsyncPager,
+        Pager as Pager,
+    )
+    from ._sse import SSEDecoder as SSEDecoder
+    from ._streaming import (
+        AsyncResponseStream as AsyncResponseStream,
+        ResponseAccumulator as ResponseAccumulator,
+        ResponseStream as ResponseStream,
+        output_text as output_text,
+    )
+    from ._transport import (
+        NOT_GIVEN as NOT_GIVEN,
+        NotGiven as NotGiven,
+        RawResponse as RawResponse,
+    )
+    from .client import (
+        AsyncResponsesClient as AsyncResponsesClient,
+        ResponsesClient as ResponsesClient,
+    )
+    from .envelope import (
+        NotAnErrorEnvelope as NotAnErrorEnvelope,
+        parse_error as parse_error,
+    )
+    from .events import (
+        EVENT_TYPES as EVENT_TYPES,
+        StreamEvent as StreamEvent,
+        UnknownEvent as UnknownEvent,
+        parse_event as parse_event,
+    )
+    from . import models as models
     from .models import *  # noqa: F403
 
 _HOMES = {
@@ -21,10 +68,43 @@ _HOMES = {
     "parse_event": "events",
     "NotAnErrorEnvelope": "envelope",
     "parse_error": "envelope",
+    "ResponsesClient": "client",
+    "AsyncResponsesClient": "client",
+    "ResponseStream": "_streaming",
+    "AsyncResponseStream": "_streaming",
+    "ResponseAccumulator": "_streaming",
+    "output_text": "_streaming",
+    "Pager": "_pagination",
+    "AsyncPager": "_pagination",
+    "RawResponse": "_transport",
+    "NotGiven": "_transport",
+    "NOT_GIVEN": "_transport",
+    "SSEDecoder": "_sse",
+    "RespkitError": "_errors",
+    "APIError": "_errors",
+    "APIStatusError": "_errors",
+    "BadRequestError": "_errors",
+    "AuthenticationError": "_errors",
+    "PermissionDeniedError": "_errors",
+    "NotFoundError": "_errors",
+    "ConflictError": "_errors",
+    "UnprocessableEntityError": "_errors",
+    "RateLimitError": "_errors",
+    "InternalServerError": "_errors",
+    "APIConnectionError": "_errors",
+    "APITimeoutError": "_errors",
+    "APIResponseValidationError": "_errors",
+    "APIStreamError": "_errors",
+    "IncompleteStreamError": "_errors",
 }
 
 
+_MODULES = ("models", "events", "envelope", "client")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return import_module(f".{name}", __name__)
     home = _HOMES.get(name, "models")
     module = import_module(f".{home}", __name__)
     try:

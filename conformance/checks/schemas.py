@@ -1,0 +1,76 @@
+"""Each event against its own schema, picked by `type`; unknown types are their own finding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.checks import check
+from conformance.checks.context import StreamContext
+from conformance.schema import SchemaIssue
+from generator import pointer
+
+
+def _at(instance: Any, where: str) -> Any:
+    try:
+        return pointer.resolve(instance, where)
+    except (KeyError, ValueError):
+        return "(missing)"
+
+
+def report_issues(ctx: Any, issues: list[SchemaIssue], what: str, instance: Any = None) -> None:
+    """Failures one by one; errata and drift once per explanation (they repeat on every event)."""
+    for issue in issues:
+        if issue.basis == "failure":
+            ctx.report(
+                f"{what}: {issue.message}",
+                pointer=issue.pointer,
+                expected="a value the spec allows",
+                received=_at(instance, issue.pointer),
+            )
+            continue
+        seen: set[tuple[str, str]] = ctx.__dict__.setdefault("_explained", set())
+        key = (ctx.check, issue.why)
+        if key in seen:
+            continue
+        seen.add(key)
+        label = "spec drift" if issue.basis == "drift" else "spec erratum"
+        ctx.report(f"{what}: {issue.message} ({label})", pointer=issue.pointer, basis=issue.basis, note=issue.why)
+
+
+def _without_output(event: dict[str, Any], ctx: StreamContext) -> dict[str, Any]:
+    """For explaining errata only: a terminal response's output items were explained as
+    `output_item.done` events already; leaving them out keeps the error walk short."""
+    response = event.get("response")
+    if event["type"] in ctx.families.terminal and isinstance(response, dict) and response.get("output") and ctx.items:
+        return {**event, "response": {**response, "output": []}}
+    return event
+
+
+@check("unknown")
+def event_type_known(ctx: StreamContext, event: dict[str, Any]) -> None:
+    """The event's `type` is one this spec version defines (or a profile's extension prefix)."""
+    etype = event["type"]
+    allowed = any(etype.startswith(p) for p in ctx.options.extension_prefixes)
+    ctx.report(
+        f"event type {etype!r} is not defined by {ctx.validators.version}",
+        pointer="/type",
+        received=etype,
+        basis="erratum" if allowed else "failure",
+        note="the profile allows this extension prefix" if allowed else "",
+    )
+
+
+@check("event")
+def event_matches_schema(ctx: StreamContext, event: dict[str, Any]) -> None:
+    """The event is valid against its own schema (spec plus errata)."""
+    name = ctx.validators.event_types.get(event["type"])
+    if name is None:
+        return
+    explained: set[str] = ctx.__dict__.setdefault("_explained_schemas", set())
+    issues = ctx.validators.check(name, event, strict_only=ctx.options.strict, explain=False)
+    if not issues or (issues[0].basis != "failure" and name in explained):
+        return  # errata of this schema were reported on an earlier event of the stream
+    if not issues[0].message:
+        issues = ctx.validators.check(name, _without_output(event, ctx), strict_only=False)
+    explained.add(name)
+    report_issues(ctx, issues, name, event)

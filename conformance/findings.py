@@ -1,0 +1,87 @@
+"""Findings: what a check reports, where it happened, and how bad it is."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """`failure` fails a run; `deviation` (a profile's known deviation, or an erratum) and `drift` (a
+    recording older than the spec) are reported but do not."""
+
+    FAILURE = "failure"
+    DEVIATION = "deviation"
+    DRIFT = "drift"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where checked traffic came from: a recording's path, or a live operation with its curl line."""
+
+    name: str
+    operation: str = "createResponse"
+    reproduce: str = ""
+
+    @classmethod
+    def recording(cls, path: str, operation: str = "createResponse") -> Source:
+        return cls(name=path, operation=operation, reproduce=f"respkit replay {path}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    severity: Severity
+    message: str
+    source: str = ""
+    operation: str = ""
+    event_index: int | None = None
+    sequence_number: int | None = None
+    pointer: str = ""
+    expected: str = ""
+    received: str = ""
+    reproduce: str = ""
+    note: str = ""
+    #: the raw classification before a profile looked at it: failure, erratum or drift
+    basis: str = field(default="failure", compare=False)
+
+    @property
+    def fails(self) -> bool:
+        return self.severity is Severity.FAILURE
+
+    def with_severity(self, severity: Severity, note: str) -> Finding:
+        return replace(self, severity=severity, note=note)
+
+    def where(self) -> str:
+        parts = [self.source or self.operation]
+        if self.event_index is not None:
+            seq = f", sequence_number {self.sequence_number}" if self.sequence_number is not None else ""
+            parts.append(f"event #{self.event_index}{seq}")
+        if self.pointer:
+            parts.append(f"at {self.pointer}")
+        return " ".join(p for p in parts if p)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return data
+
+
+def cut(value: Any, limit: int = 300, lines: int = 4) -> str:
+    """A value as a short string: JSON for structures, at most `lines` lines and `limit` characters."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        except (TypeError, ValueError):
+            text = repr(value)
+    kept = text.splitlines()[:lines]
+    short = "\n".join(kept)
+    if len(short) > limit:
+        short = short[: limit - 1] + "…"
+    elif len(kept) < len(text.splitlines()):
+        short += "\n…"
+    return short

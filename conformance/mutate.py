@@ -1,0 +1,266 @@
+"""The self-test: mutate conformant recordings and count the mutants the checks kill.
+
+Each operator makes a few mutants of a recording (at a quarter, half and three quarters of its
+events); a mutant is killed when it gets at least one failure under the recording's profile.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from conformance.replay import Recording, Result, check_recording
+
+POSITIONS = (0.25, 0.5, 0.75)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    operator: str
+    body: bytes
+    content_type: str | None
+    status: int | None
+
+
+@dataclass
+class Score:
+    total: int = 0
+    killed: int = 0
+    survivors: list[tuple[str, str]] | None = None
+
+    @property
+    def share(self) -> float:
+        return self.killed / self.total if self.total else 1.0
+
+
+Frames = list[str]
+StreamOp = Callable[[Frames, int], Frames | None]
+
+
+def split_frames(body: bytes) -> Frames:
+    text = body.decode("utf-8").replace("\r\n", "\n")
+    return [f for f in text.split("\n\n") if f.strip()]
+
+
+def join_frames(frames: Frames) -> bytes:
+    """Frames back to bytes; a lone surrogate (U+DC80..U+DCFF) becomes one raw byte (how bad UTF-8 is injected)."""
+    return "".join(f + "\n\n" for f in frames).encode("utf-8", "surrogateescape")
+
+
+def _data(frame: str) -> dict[str, Any] | None:
+    for line in frame.split("\n"):
+        if line.startswith("data:"):
+            try:
+                value = json.loads(line[5:].strip())
+            except ValueError:
+                return None
+            return value if isinstance(value, dict) else None
+    return None
+
+
+def _with_data(frame: str, data: dict[str, Any]) -> str:
+    text = json.dumps(data, ensure_ascii=False)
+    return "\n".join(f"data: {text}" if line.startswith("data:") else line for line in frame.split("\n"))
+
+
+def _json_frames(frames: Frames) -> list[int]:
+    return [i for i, f in enumerate(frames) if _data(f) is not None]
+
+
+def _edit(frames: Frames, pos: int, key: str, change: Callable[[Any], Any]) -> Frames | None:
+    candidates = [i for i in _json_frames(frames) if key in (_data(frames[i]) or {})]
+    if not candidates:
+        return None
+    i = candidates[min(pos, len(candidates) - 1)]
+    data = _data(frames[i]) or {}
+    data[key] = change(data[key])
+    return [*frames[:i], _with_data(frames[i], data), *frames[i + 1 :]]
+
+
+def drop_event(frames: Frames, pos: int) -> Frames | None:
+    idx = _json_frames(frames)
+    i = idx[pos]
+    return frames[:i] + frames[i + 1 :]
+
+
+def duplicate_event(frames: Frames, pos: int) -> Frames | None:
+    i = _json_frames(frames)[pos]
+    return [*frames[:i + 1], frames[i], *frames[i + 1:]]
+
+
+def swap_adjacent(frames: Frames, pos: int) -> Frames | None:
+    idx = _json_frames(frames)
+    for j in range(pos, len(idx) - 1):
+        a, b = idx[j], idx[j + 1]
+        if _data(frames[a]) != _data(frames[b]):
+            out = list(frames)
+            out[a], out[b] = out[b], out[a]
+            return out
+    return None
+
+
+def renumber_sequence(frames: Frames, pos: int) -> Frames | None:
+    if any("sequence_number" in (_data(f) or {}) for f in frames):
+        return _edit(frames, pos, "sequence_number", lambda n: n + 2 if isinstance(n, int) else 0)
+    i = _json_frames(frames)[pos]
+    data = _data(frames[i]) or {}
+    data["sequence_number"] = 0
+    return [*frames[:i], _with_data(frames[i], data), *frames[i + 1 :]]
+
+
+def corrupt_json(frames: Frames, pos: int) -> Frames | None:
+    i = _json_frames(frames)[pos]
+    return [*frames[:i], frames[i].rstrip()[:-1], *frames[i + 1 :]]
+
+
+def change_output_index(frames: Frames, pos: int) -> Frames | None:
+    return _edit(frames, pos, "output_index", lambda n: n + 1 if isinstance(n, int) else 1)
+
+
+def delta_disagrees(frames: Frames, pos: int) -> Frames | None:
+    return _edit(frames, pos, "delta", lambda d: d + "~" if isinstance(d, str) else "~")
+
+
+def _terminal(frames: Frames) -> int | None:
+    ends = ("response.completed", "response.incomplete", "response.failed")
+    found = [i for i in _json_frames(frames) if (_data(frames[i]) or {}).get("type") in ends]
+    return found[-1] if found else None
+
+
+def drop_terminal(frames: Frames, pos: int) -> Frames | None:
+    i = _terminal(frames)
+    return None if i is None or pos else frames[:i] + frames[i + 1 :]
+
+
+def event_after_terminal(frames: Frames, pos: int) -> Frames | None:
+    i = _terminal(frames)
+    if i is None:
+        return None
+    extra = frames[_json_frames(frames)[pos]]
+    return [*frames[: i + 1], extra, *frames[i + 1 :]]
+
+
+def event_name_mismatch(frames: Frames, pos: int) -> Frames | None:
+    i = _json_frames(frames)[pos]
+    lines = [ln for ln in frames[i].split("\n") if not ln.startswith("event:")]
+    return [*frames[:i], "event: response.mismatched\n" + "\n".join(lines), *frames[i + 1 :]]
+
+
+def bad_utf8(frames: Frames, pos: int) -> Frames | None:
+    i = _json_frames(frames)[pos]
+    return [*frames[:i], frames[i].replace('"type"', '"ty\udcffpe"', 1), *frames[i + 1 :]]
+
+
+def drop_done(frames: Frames, pos: int) -> Frames | None:
+    done = [i for i in _json_frames(frames) if str((_data(frames[i]) or {}).get("type", "")).endswith(".done")]
+    if not done:
+        return None
+    i = done[min(pos, len(done) - 1)]
+    return frames[:i] + frames[i + 1 :]
+
+
+STREAM_OPS: dict[str, StreamOp] = {
+    f.__name__: f
+    for f in (
+        drop_event,
+        duplicate_event,
+        swap_adjacent,
+        renumber_sequence,
+        corrupt_json,
+        change_output_index,
+        delta_disagrees,
+        drop_terminal,
+        event_after_terminal,
+        event_name_mismatch,
+        bad_utf8,
+        drop_done,
+    )
+}
+
+
+def _stream_mutants(rec: Recording) -> Iterator[Mutant]:
+    frames = split_frames(rec.path.read_bytes())
+    count = len(_json_frames(frames))
+    if not count:
+        return
+    for name, op in STREAM_OPS.items():
+        seen: set[bytes] = set()
+        for share in POSITIONS:
+            out = op(frames, min(int(count * share), count - 1))
+            if out is None:
+                continue
+            body = join_frames(out)
+            if body not in seen:
+                seen.add(body)
+                yield Mutant(name, body, rec.content_type, rec.status)
+    if _standard(rec.content_type, "text/event-stream"):
+        yield Mutant("content_type", rec.path.read_bytes(), "application/json", rec.status)
+
+
+def _standard(content_type: str | None, media: str) -> bool:
+    """Content type mutants only where the original is the standard one (else it is already a finding)."""
+    return content_type is None or content_type.split(";")[0].strip().lower() == media
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def _json_mutants(rec: Recording) -> Iterator[Mutant]:
+    raw = rec.path.read_bytes()
+    body = json.loads(raw)
+    yield Mutant("corrupt_json", raw.rstrip()[:-1], rec.content_type, rec.status)
+    if _standard(rec.content_type, "application/json"):
+        yield Mutant("content_type", raw, "text/html", rec.status)
+    if rec.kind == "error":
+        yield from _error_mutants(rec, body)
+        return
+    for key in ("id", "output", "object"):
+        if key in body:
+            yield Mutant(
+                f"drop_{key}", _dump({k: v for k, v in body.items() if k != key}), rec.content_type, rec.status
+            )
+    yield Mutant("wrong_status", _dump({**body, "status": "finished"}), rec.content_type, rec.status)
+    yield Mutant("wrong_type", _dump({**body, "created_at": "yesterday"}), rec.content_type, rec.status)
+    usage = body.get("usage")
+    if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
+        yield Mutant(
+            "usage_off",
+            _dump({**body, "usage": {**usage, "total_tokens": usage["total_tokens"] + 1}}),
+            rec.content_type,
+            rec.status,
+        )
+
+
+def _error_mutants(rec: Recording, body: Any) -> Iterator[Mutant]:
+    err = body.get("error") if isinstance(body, dict) else None
+    yield Mutant("strip_envelope", _dump(err), rec.content_type, rec.status)
+    if isinstance(err, dict):
+        yield Mutant(
+            "drop_message",
+            _dump({"error": {k: v for k, v in err.items() if k != "message"}}),
+            rec.content_type,
+            rec.status,
+        )
+        yield Mutant("extra_member", _dump({**body, "unexpected_member": False}), rec.content_type, rec.status)
+        wrong = 500 if rec.status != 500 else 401
+        if rec.status is not None:
+            yield Mutant("status_mismatch", rec.path.read_bytes(), rec.content_type, wrong)
+
+
+def mutants(rec: Recording) -> Iterator[Mutant]:
+    return _stream_mutants(rec) if rec.kind == "stream" else _json_mutants(rec)
+
+
+def kill(rec: Recording, mutant: Mutant, tmp_dir: Any) -> bool:
+    path = tmp_dir / rec.path.name
+    path.write_bytes(mutant.body)
+    moved = replace(rec, path=path, content_type=mutant.content_type, status=mutant.status)
+    return check_recording(moved).failed
+
+
+def conformant(result: Result) -> bool:
+    """A baseline for mutation: no failure, and a complete source (no elided or cut events)."""
+    return not result.failed and not result.recording.artifacts

@@ -1,0 +1,180 @@
+"""Replay recorded examples: find `.json`, `.sse` and `.error.json` files, read each one's facts (its
+sidecar `NAME.meta.yaml`, else a row of an `INDEX.md` table beside its folder), pick its profile
+(`--profile`, else the sidecar's, else the folder's name), and check it."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.engine import check_error, check_json_body, check_stream
+from conformance.findings import Finding, Severity, Source
+from conformance.profiles import DEFAULT, Profile, available, load_profile
+from conformance.recordings import HERE as BUNDLED
+
+SUFFIXES = (".error.json", ".sse", ".json")
+CHUNK = 64 * 1024
+
+
+class RecordingError(Exception):
+    """A recording that cannot be read: one line naming the file."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    path: Path
+    display: str
+    kind: str  # json | stream | error
+    provider: str
+    profile: str
+    status: int | None = None
+    content_type: str | None = None
+    complete: bool = True
+    artifacts: tuple[tuple[str, str], ...] = ()
+    drift: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass
+class Result:
+    recording: Recording
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(f.fails for f in self.findings)
+
+
+def kind_of(path: Path) -> str | None:
+    name = path.name
+    if name.endswith(".meta.yaml"):
+        return None
+    if name.endswith(".error.json"):
+        return "error"
+    return {".sse": "stream", ".json": "json"}.get(path.suffix)
+
+
+def discover(paths: list[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and kind_of(p))
+        elif path.is_file():
+            yield path
+        else:
+            raise RecordingError(f"{path}: no such file or folder")
+
+
+def display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path.name
+
+
+def _index_rows(folder: Path) -> dict[str, dict[str, str]]:
+    """Facts from an INDEX.md table in the folder or its parent (the corpus's layout)."""
+    for index in (folder / "INDEX.md", folder.parent / "INDEX.md"):
+        if index.is_file():
+            return _parse_index(index)
+    return {}
+
+
+def _parse_index(index: Path) -> dict[str, dict[str, str]]:
+    rows: dict[str, dict[str, str]] = {}
+    header: list[str] = []
+    for line in index.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if "file" in cells and "HTTP status" in cells:
+            header = cells
+        elif header and len(cells) == len(header) and cells[header.index("file")].startswith("`"):
+            rows[cells[header.index("file")].strip("`")] = dict(zip(header, cells, strict=True))
+    return rows
+
+
+def _status(text: str) -> int | None:
+    m = re.match(r"\s*(\d{3})\b", text)
+    return int(m.group(1)) if m else None
+
+
+def load_recording(path: Path, profile: str | None = None) -> Recording:
+    kind = kind_of(path)
+    if kind is None:
+        raise RecordingError(f"{display(path)}: not a recording (.json, .sse or .error.json)")
+    stem = path.name[: -len(next(s for s in SUFFIXES if path.name.endswith(s)))]
+    sidecar = path.with_name(f"{stem}.meta.yaml")
+    meta: dict[str, Any] = {}
+    if sidecar.is_file():
+        try:
+            loaded = yaml.safe_load(sidecar.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            raise RecordingError(f"{display(sidecar)}: at '': not valid YAML") from None
+        if not isinstance(loaded, dict):
+            raise RecordingError(f"{display(sidecar)}: at '': expected a mapping")
+        meta = loaded
+    else:
+        row = _index_rows(path.parent).get(f"{path.parent.name}/{path.name}", {})
+        meta = {"status": _status(row.get("HTTP status", "")), "content_type": row.get("content-type") or None}
+    folder = path.parent.name
+    chosen = profile or meta.get("profile") or (folder if folder in available() else DEFAULT)
+    artifacts = tuple((str(a.get("check")), str(a.get("why", ""))) for a in meta.get("artifacts", []) or [])
+    drift = tuple(
+        (str(d.get("check")), str(d.get("pointer", "*")), str(d.get("why", ""))) for d in meta.get("drift", []) or []
+    )
+    return Recording(
+        path=path,
+        display=display(path),
+        kind=kind,
+        provider=str(meta.get("provider", folder)),
+        profile=str(chosen),
+        status=meta.get("status") if isinstance(meta.get("status"), int) else None,
+        content_type=meta.get("content_type"),
+        complete=bool(meta.get("complete", True)),
+        artifacts=artifacts,
+        drift=drift,
+    )
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+def check_recording(rec: Recording, profile: Profile | None = None) -> Result:
+    prof = profile or load_profile(rec.profile)
+    source = Source.recording(rec.display)
+    if rec.kind == "stream":
+        found = check_stream(
+            _chunks(rec.path), content_type=rec.content_type, profile=prof, source=source, complete=rec.complete
+        )
+    elif rec.kind == "error":
+        found = check_error(
+            rec.status, None, rec.path.read_bytes(), content_type=rec.content_type, profile=prof, source=source
+        )
+    else:
+        found = check_json_body(rec.path.read_bytes(), content_type=rec.content_type, profile=prof, source=source)
+    return Result(rec, [_artifact(f, rec) for f in found])
+
+
+def _artifact(finding: Finding, rec: Recording) -> Finding:
+    """A failure the source document caused (an elision, a cut) is a deviation of the recording, not the API;
+    a field a documented example predates is spec drift."""
+    if finding.fails:
+        for check, pattern, why in rec.drift:
+            if fnmatch.fnmatchcase(finding.check, check) and fnmatch.fnmatchcase(finding.pointer, pattern):
+                return finding.with_severity(Severity.DRIFT, f"spec drift: {why}")
+        for check, why in rec.artifacts:
+            if check == finding.check:
+                return finding.with_severity(Severity.DEVIATION, f"source artifact: {why}")
+    return finding
+
+
+def replay(paths: list[Path] | None = None, profile: str | None = None) -> list[Result]:
+    targets = paths or [BUNDLED]
+    return [check_recording(load_recording(p, profile)) for p in discover(targets)]

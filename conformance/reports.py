@@ -1,0 +1,154 @@
+"""Reports of a replay or live run: JSON, JUnit XML, Markdown and HTML, each written atomically."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from conformance.findings import Finding, Severity
+from conformance.replay import Result
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def summary(results: Sequence[Result]) -> dict[str, int]:
+    counts = {s.value: 0 for s in Severity}
+    for r in results:
+        for f in r.findings:
+            counts[f.severity.value] += 1
+    return {"recordings": len(results), "failed_recordings": sum(r.failed for r in results), **counts}
+
+
+def to_json(results: Sequence[Result], spec: str) -> str:
+    data: dict[str, Any] = {
+        "spec": spec,
+        "summary": summary(results),
+        "recordings": [
+            {
+                "recording": r.recording.display,
+                "provider": r.recording.provider,
+                "profile": r.recording.profile,
+                "kind": r.recording.kind,
+                "findings": [f.to_dict() for f in r.findings],
+            }
+            for r in results
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def describe(f: Finding) -> str:
+    lines = [f"[{f.severity.value}] {f.check}: {f.message}", f"  where: {f.where()}"]
+    if f.expected:
+        lines.append(f"  expected: {f.expected}")
+    if f.received:
+        lines.append(f"  received: {f.received}")
+    if f.note:
+        lines.append(f"  note: {f.note}")
+    if f.reproduce:
+        lines.append(f"  reproduce: {f.reproduce}")
+    return "\n".join(lines)
+
+
+def to_junit(results: Sequence[Result], spec: str) -> str:
+    suites = ET.Element("testsuites", name=f"respkit ({spec})")
+    by_provider: dict[str, list[Result]] = {}
+    for r in results:
+        by_provider.setdefault(r.recording.provider, []).append(r)
+    for provider, rs in sorted(by_provider.items()):
+        suite = ET.SubElement(
+            suites, "testsuite", name=provider, tests=str(len(rs)), failures=str(sum(r.failed for r in rs))
+        )
+        for r in rs:
+            case = ET.SubElement(suite, "testcase", classname=provider, name=r.recording.display)
+            failures = [f for f in r.findings if f.fails]
+            if failures:
+                node = ET.SubElement(case, "failure", message=f"{len(failures)} failure(s): {failures[0].check}")
+                node.text = "\n\n".join(describe(f) for f in failures)
+            others = [f for f in r.findings if not f.fails]
+            if others:
+                ET.SubElement(case, "system-out").text = "\n\n".join(describe(f) for f in others)
+    return ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def matrix(results: Sequence[Result]) -> tuple[list[str], list[str], dict[tuple[str, str], dict[str, int]]]:
+    """(checks, providers, counts by (check, provider) and severity) for the checks that reported anything."""
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    providers = sorted({r.recording.provider for r in results})
+    for r in results:
+        for f in r.findings:
+            cell = cells.setdefault((f.check, r.recording.provider), {})
+            cell[f.severity.value] = cell.get(f.severity.value, 0) + 1
+    checks = sorted({c for c, _ in cells})
+    return checks, providers, cells
+
+
+def cell_text(cell: dict[str, int] | None) -> str:
+    if not cell:
+        return "ok"
+    order = (("failure", "F"), ("deviation", "D"), ("drift", "~"))
+    return " ".join(f"{label}{cell[k]}" for k, label in order if cell.get(k))
+
+
+def to_markdown(results: Sequence[Result], spec: str) -> str:
+    checks, providers, cells = matrix(results)
+    s = summary(results)
+    out = [
+        f"# respkit replay\n\nSpec: {spec}. {s['recordings']} recordings, {s['failure']} failures, "
+        f"{s['deviation']} deviations, {s['drift']} drift.\n",
+        "| check | " + " | ".join(providers) + " |",
+        "|---|" + "---|" * len(providers),
+    ]
+    out += [f"| `{c}` | " + " | ".join(cell_text(cells.get((c, p))) for p in providers) + " |" for c in checks]
+    out.append("\n## Findings\n")
+    for r in results:
+        for f in r.findings:
+            out.append("```\n" + describe(f) + "\n```")
+    return "\n".join(out) + "\n"
+
+
+def to_html(results: Sequence[Result], spec: str) -> str:
+    checks, providers, cells = matrix(results)
+    e = html.escape
+    head = "".join(f"<th>{e(p)}</th>" for p in providers)
+    rows = "".join(
+        f"<tr><td><code>{e(c)}</code></td>"
+        + "".join(f"<td>{e(cell_text(cells.get((c, p))))}</td>" for p in providers)
+        + "</tr>"
+        for c in checks
+    )
+    items = "".join(f"<pre>{e(describe(f))}</pre>" for r in results for f in r.findings)
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>respkit replay</title></head><body>"
+        f"<h1>respkit replay</h1><p>Spec: {e(spec)}</p><table border='1'><tr><th>check</th>{head}</tr>{rows}</table>"
+        f"<h2>Findings</h2>{items}</body></html>\n"
+    )
+
+
+def write_reports(results: Sequence[Result], spec: str, args: Any) -> None:
+    for attr, render in (
+        ("junit_xml", to_junit),
+        ("json_report", to_json),
+        ("markdown", to_markdown),
+        ("html", to_html),
+    ):
+        target = getattr(args, attr, None)
+        if target:
+            write_atomic(Path(target), render(results, spec))

@@ -1,0 +1,97 @@
+"""The reference server as an ASGI app: the spec's /responses operations under /v1, guarded and enveloped."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from conformance.server.bundle import spec_operations
+from conformance.server.errors import ApiError
+from conformance.server.guards import RateLimiter, api_key
+from conformance.server.quirks import get_quirk
+from conformance.server.routes import HANDLERS, Handler, not_implemented, state_of
+from conformance.server.state import DEFAULT_MAX_BODY_BYTES, ServerState
+from generator.spec_view import Operation
+
+PREFIX = "/v1"
+
+
+def _endpoint(operation: Operation, handler: Handler) -> Any:
+    async def endpoint(request: Request) -> Response:
+        server = state_of(request)
+        request.state.operation = operation
+        server.limiter.check(api_key(request, server.api_keys))
+        return await handler(request, server)
+
+    endpoint.__name__ = operation.operation_id
+    return endpoint
+
+
+def _routes() -> list[Route]:
+    return [
+        Route(PREFIX + op.path, _endpoint(op, HANDLERS.get((op.method, op.path), not_implemented)), methods=[op.method])
+        for op in spec_operations()
+    ]
+
+
+def _error_response(request: Request, error: ApiError) -> Response:
+    body = state_of(request).quirk.error(error)
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return _error_response(request, exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"Invalid URL ({request.method} {request.url.path})"
+    elif exc.status_code == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}."
+    else:
+        message = str(exc.detail)
+    return _error_response(request, ApiError(exc.status_code, message, headers=dict(exc.headers or {})))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    error = ApiError(500, "The server had an error while processing your request.", type="server_error")
+    return _error_response(request, error)
+
+
+def create_app(
+    quirks: str | None = None,
+    api_keys: set[str] | None = None,
+    rate_limit: int | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> Starlette:
+    """The reference server. `quirks` names a mode of `conformance.server.quirks.QUIRKS` (None: faithful);
+    `api_keys` the accepted Bearer keys (None: any non-empty key); `rate_limit` requests per minute per key."""
+    if rate_limit is not None and rate_limit < 1:
+        raise ValueError(f"rate_limit must be at least 1, got {rate_limit}")
+    if max_body_bytes < 1:
+        raise ValueError(f"max_body_bytes must be at least 1, got {max_body_bytes}")
+    server = ServerState(
+        get_quirk(quirks), set(api_keys) if api_keys is not None else None, max_body_bytes, RateLimiter(rate_limit)
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await server.store.close()
+
+    app = Starlette(
+        routes=_routes(),
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
+        lifespan=lifespan,
+    )
+    app.state.server = server
+    return app

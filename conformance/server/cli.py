@@ -1,0 +1,55 @@
+"""`respkit serve`: run the reference server in the foreground until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+
+import uvicorn
+
+from conformance.cli import EXIT_OK, UsageError
+from conformance.server.app import PREFIX, create_app
+from conformance.server.quirks import QUIRKS, describe
+
+
+def _options(args: argparse.Namespace) -> None:
+    if args.quirks is not None and args.quirks not in QUIRKS:
+        raise UsageError(f"--quirks: unknown mode {args.quirks!r} (see `respkit serve --list-quirks`)")
+    if args.rate_limit is not None and args.rate_limit < 1:
+        raise UsageError(f"--rate-limit: must be at least 1, got {args.rate_limit}")
+    if args.max_body_bytes < 1:
+        raise UsageError(f"--max-body-bytes: must be at least 1, got {args.max_body_bytes}")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port: must be between 0 and 65535, got {args.port}")
+    if args.api_key is not None and not all(k.strip() for k in args.api_key):
+        raise UsageError("--api-key: a key must not be empty")
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail with one line (exit 2) when the address cannot be listened on, before uvicorn tries."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise UsageError(f"--host/--port: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def serve(args: argparse.Namespace) -> int:
+    if args.list_quirks:
+        print(describe())
+        return EXIT_OK
+    _options(args)
+    _check_address(args.host, args.port)
+    app = create_app(
+        quirks=args.quirks,
+        api_keys=set(args.api_key) if args.api_key else None,
+        rate_limit=args.rate_limit,
+        max_body_bytes=args.max_body_bytes,
+    )
+    mode = args.quirks or "faithful"
+    print(f"respkit: serving http://{args.host}:{args.port}{PREFIX} ({mode}); Ctrl-C stops", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return EXIT_OK

@@ -1,0 +1,107 @@
+"""A response as the stream events OpenAI sends for it, numbered from 0 by `sequence_number`.
+
+Events are built from the record's plan, so deltas always add up to the done values and the terminal
+event carries the same Response object that a retrieve returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from conformance.server.items import content_part, output_item, summary_part
+from conformance.server.model import Part
+from conformance.server.record import Record
+
+Event = dict[str, Any]
+_TERMINAL = {"completed": "response.completed", "incomplete": "response.incomplete", "failed": "response.failed"}
+
+
+def opening(record: Record, queued: bool) -> list[Event]:
+    """`response.created` (and `response.queued` for background responses), before any work starts."""
+    first = record.body("queued" if queued else "in_progress")
+    events = [{"type": "response.created", "response": first}]
+    if queued:
+        events.append({"type": "response.queued", "response": first})
+    return events
+
+
+def in_progress(record: Record) -> Event:
+    return {"type": "response.in_progress", "response": record.body("in_progress")}
+
+
+def _text_events(part: Part, where: dict[str, Any]) -> Iterator[Event]:
+    kind = "refusal" if part.kind == "refusal" else "output_text"
+    at = {**where, "content_index": 0}
+    yield {"type": "response.content_part.added", **at, "part": content_part(part, "")}
+    extra: dict[str, Any] = {} if kind == "refusal" else {"logprobs": []}
+    for piece in part.pieces:
+        yield {"type": f"response.{kind}.delta", **at, "delta": piece, **extra}
+    done_field = "refusal" if kind == "refusal" else "text"
+    yield {"type": f"response.{kind}.done", **at, done_field: part.text, **extra}
+    yield {"type": "response.content_part.done", **at, "part": content_part(part, part.text)}
+
+
+def _reasoning_events(part: Part, where: dict[str, Any]) -> Iterator[Event]:
+    at = {**where, "summary_index": 0}
+    yield {"type": "response.reasoning_summary_part.added", **at, "part": summary_part("")}
+    for piece in part.pieces:
+        yield {"type": "response.reasoning_summary_text.delta", **at, "delta": piece}
+    yield {"type": "response.reasoning_summary_text.done", **at, "text": part.text}
+    yield {"type": "response.reasoning_summary_part.done", **at, "part": summary_part(part.text)}
+
+
+def _argument_events(part: Part, where: dict[str, Any]) -> Iterator[Event]:
+    for piece in part.pieces:
+        yield {"type": "response.function_call_arguments.delta", **where, "delta": piece}
+    yield {"type": "response.function_call_arguments.done", **where, "name": part.name, "arguments": part.text}
+
+
+def item_events(record: Record, index: int) -> Iterator[Event]:
+    """The events of output item `index`: added, its content's deltas and dones, then done."""
+    part, (item_id, call_id) = record.plan.parts[index], record.ids[index]
+    yield {
+        "type": "response.output_item.added",
+        "output_index": index,
+        "item": output_item(part, item_id, call_id, done=False),
+    }
+    where = {"item_id": item_id, "output_index": index}
+    inner = {"reasoning": _reasoning_events, "function_call": _argument_events}.get(part.kind, _text_events)
+    yield from inner(part, where)
+    yield {
+        "type": "response.output_item.done",
+        "output_index": index,
+        "item": output_item(part, item_id, call_id, done=True),
+    }
+
+
+def closing(record: Record) -> list[Event]:
+    """The terminal event (after an `error` event for a failed response); call after `record.finish()`."""
+    body = record.body()
+    events: list[Event] = []
+    if record.status == "failed" and record.plan.error:
+        error = record.plan.error
+        events.append({"type": "error", "code": error["code"], "message": error["message"], "param": None})
+    events.append({"type": _TERMINAL[record.status], "response": body})
+    return events
+
+
+def body_events(record: Record) -> Iterator[Event]:
+    for index in range(len(record.plan.parts)):
+        yield from item_events(record, index)
+
+
+def all_events(record: Record) -> Iterator[Event]:
+    """Every event of a finished record, in order, unnumbered (a foreground response or a replay)."""
+    yield from opening(record, queued=record.background)
+    yield in_progress(record)
+    if record.status != "failed":
+        yield from body_events(record)
+    if record.status in _TERMINAL:
+        yield from closing(record)
+
+
+def numbered(events: Iterable[Event], start: int = 0) -> Iterator[Event]:
+    """Give each event its `sequence_number`, from `start` up by one."""
+    for number, event in enumerate(events, start):
+        event["sequence_number"] = number
+        yield event

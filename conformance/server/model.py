@@ -1,0 +1,195 @@
+"""The reference server's deterministic local model: no ML, the request alone decides the answer.
+
+"The user text" is the text of the last `user` message of the request's own input. Rules, first match wins:
+
+| trigger                                        | output                                                    |
+|------------------------------------------------|-----------------------------------------------------------|
+| user text contains `[fail]`                    | status `failed`, error `server_error`; a stream sends an  |
+|                                                | `error` event, then `response.failed`                     |
+| user text contains `[refuse]`                  | a message whose content is one `refusal` part             |
+| the last input item is a `function_call_output`| text `The function NAME returned: OUTPUT`                 |
+| `tools` has a `function` tool and `tool_choice`| a `function_call` to the chosen (or first) function, its  |
+| is not `none`                                  | arguments built from `parameters`, in 8-character deltas  |
+| `text.format` is `json_schema`                 | JSON valid against the given schema (every property set,  |
+|                                                | strings from the user text, numbers at their minimum)     |
+| `text.format` is `json_object`                 | `{"echo": USER TEXT}`                                     |
+| user text contains `[long]` or `[long:N]`      | N tokens (default 2000, at most 100000), one delta each   |
+| anything else                                  | echo `You said: USER TEXT`, plus                          |
+|                                                | `(turn K; you first said: FIRST)` in a continued one      |
+
+Independent of the rules above:
+
+- model `o<digit>...` or `gpt-5...`: a `reasoning` item with one summary part comes first (summary events in streams).
+- a token is a word with the whitespace before it; each token is one delta, and counts as one output token
+  (reasoning summary tokens count as reasoning tokens). Input tokens: the tokens of every input text and
+  of `instructions`, including a continued conversation.
+- `max_output_tokens` smaller than the output: the output is cut there, status `incomplete`, reason
+  `max_output_tokens`, the cut item `incomplete`.
+- `[hold]` in the user text with `background: true`: the response stays `in_progress` until cancelled
+  (or 60 s pass); other background responses are `queued` for 0.05 s and `in_progress` for 0.1 s.
+- `background: true` goes `queued` -> `in_progress` -> a final status, and can be cancelled until then.
+- `previous_response_id` continues a stored conversation (its input and output come before the new input);
+  `store: false` responses are never stored, so retrieving one is a 404.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from conformance.server.instances import instance
+from conformance.server.text import chunks, count_tokens, texts_of, tokens
+
+PartKind = Literal["reasoning", "message", "refusal", "function_call"]
+LONG_DEFAULT, LONG_MAX, ARGUMENT_CHUNK = 2000, 100_000, 8
+REFUSAL_TEXT = "I'm sorry, but I can't help with that."
+_LONG = re.compile(r"\[long(?::(\d+))?\]")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One output item as a list of deltas: `"".join(pieces)` is its text (or arguments)."""
+
+    kind: PartKind
+    pieces: tuple[str, ...]
+    name: str = ""
+    complete: bool = True
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the model answers: output parts, final status, and how to behave in the background."""
+
+    parts: tuple[Part, ...]
+    status: Literal["completed", "incomplete", "failed"] = "completed"
+    incomplete_reason: str | None = None
+    error: dict[str, str] | None = None
+    hold: bool = False
+    input_tokens: int = 0
+    usage_tokens: dict[str, int] = field(default_factory=dict)
+
+
+def is_reasoning_model(model: str) -> bool:
+    return bool(re.match(r"o\d", model)) or model.startswith("gpt-5")
+
+
+def user_text(items: list[dict[str, Any]]) -> str:
+    for item in reversed(items):
+        if item.get("type", "message") == "message" and item.get("role") == "user":
+            return " ".join(texts_of(item.get("content", "")))
+    return ""
+
+
+def _function_tools(request: dict[str, Any]) -> list[dict[str, Any]]:
+    tools = [t for t in request.get("tools") or [] if t.get("type") == "function"]
+    choice = request.get("tool_choice")
+    if choice == "none":
+        return []
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        return [t for t in tools if t.get("name") == choice.get("name")] or tools
+    return tools
+
+
+def _tool_result(history: list[dict[str, Any]], items: list[dict[str, Any]]) -> Part | None:
+    if not items or items[-1].get("type") != "function_call_output":
+        return None
+    last = items[-1]
+    calls = {i.get("call_id"): i.get("name", "") for i in [*history, *items] if i.get("type") == "function_call"}
+    output = " ".join(texts_of(last.get("output", "")))
+    return Part("message", tuple(tokens(f"The function {calls.get(last.get('call_id'), 'call')} returned: {output}")))
+
+
+def _function_call(tool: dict[str, Any], text: str) -> Part:
+    arguments = json.dumps(instance(tool.get("parameters") or {"type": "object"}, text), separators=(",", ":"))
+    return Part("function_call", tuple(chunks(arguments, ARGUMENT_CHUNK)), name=tool["name"])
+
+
+def _formatted(fmt: dict[str, Any], text: str) -> Part | None:
+    if fmt.get("type") == "json_schema":
+        body = json.dumps(instance(fmt.get("schema", {}), text))
+    elif fmt.get("type") == "json_object":
+        body = json.dumps({"echo": text})
+    else:
+        return None
+    return Part("message", tuple(tokens(body)))
+
+
+def _long(text: str) -> Part | None:
+    found = _LONG.search(text)
+    if not found:
+        return None
+    count = min(int(found.group(1) or LONG_DEFAULT), LONG_MAX)
+    return Part("message", tuple(f"{' ' if i else ''}token{i}" for i in range(max(count, 1))))
+
+
+def _echo(text: str, history: list[dict[str, Any]]) -> Part:
+    answer = f"You said: {text}"
+    earlier = [user_text([i]) for i in history if i.get("role") == "user"]
+    if earlier:
+        answer += f" (turn {len(earlier) + 1}; you first said: {earlier[0]})"
+    return Part("message", tuple(tokens(answer)))
+
+
+def _answer(request: dict[str, Any], history: list[dict[str, Any]], items: list[dict[str, Any]]) -> Part:
+    text = user_text(items)
+    if "[refuse]" in text:
+        return Part("refusal", tuple(tokens(REFUSAL_TEXT)))
+    result = _tool_result(history, items)
+    if result:
+        return result
+    tools = _function_tools(request)
+    if tools:
+        return _function_call(tools[0], text)
+    fmt = (request.get("text") or {}).get("format") or {}
+    return _formatted(fmt, text) or _long(text) or _echo(text, history)
+
+
+def _reasoning(text: str) -> Part:
+    return Part("reasoning", tuple(tokens(f"Reading the request and answering it: {text[:80]}")))
+
+
+def _apply_budget(plan: Plan, budget: int | None) -> Plan:
+    total = sum(len(p.pieces) for p in plan.parts)
+    if budget is None or total <= budget:
+        return plan
+    kept: list[Part] = []
+    for part in plan.parts:
+        if budget <= 0:
+            break
+        cut = len(part.pieces) > budget
+        kept.append(replace(part, pieces=part.pieces[:budget], complete=not cut))
+        budget -= len(part.pieces)
+    return replace(plan, parts=tuple(kept), status="incomplete", incomplete_reason="max_output_tokens")
+
+
+def _usage(plan: Plan, input_tokens: int) -> Plan:
+    reasoning = sum(len(p.pieces) for p in plan.parts if p.kind == "reasoning")
+    output = sum(len(p.pieces) for p in plan.parts)
+    usage = {"input": input_tokens, "output": output, "reasoning": reasoning}
+    return replace(plan, input_tokens=input_tokens, usage_tokens=usage)
+
+
+def input_tokens(request: dict[str, Any], history: list[dict[str, Any]], items: list[dict[str, Any]]) -> int:
+    instructions = request.get("instructions")
+    extra = count_tokens(instructions) if isinstance(instructions, str) else 0
+    return extra + sum(count_tokens(t) for t in texts_of([*history, *items]))
+
+
+def respond(request: dict[str, Any], history: list[dict[str, Any]], items: list[dict[str, Any]]) -> Plan:
+    """The model's answer to `items` (this request's input) after `history` (a continued conversation)."""
+    text = user_text(items)
+    used = input_tokens(request, history, items)
+    if "[fail]" in text:
+        error = {"code": "server_error", "message": "The model failed to generate a response (trigger: [fail])."}
+        return _usage(Plan((), status="failed", error=error), used)
+    parts = [_answer(request, history, items)]
+    if is_reasoning_model(str(request.get("model", ""))):
+        parts.insert(0, _reasoning(text))
+    plan = Plan(tuple(parts), hold="[hold]" in text)
+    return _usage(_apply_budget(plan, request.get("max_output_tokens")), used)

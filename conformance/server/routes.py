@@ -1,0 +1,155 @@
+"""The operations the spec lists under /responses, served under /v1 (one handler per operation)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from conformance.server import events, model, sse
+from conformance.server.chat import chat_completion
+from conformance.server.compaction import compacted
+from conformance.server.errors import ApiError, bad_request
+from conformance.server.guards import read_json
+from conformance.server.items import input_items
+from conformance.server.query import list_body, page, query_int
+from conformance.server.record import Record
+from conformance.server.state import ServerState
+
+Handler = Callable[[Request, ServerState], Awaitable[Response]]
+
+
+def state_of(request: Request) -> ServerState:
+    server: ServerState = request.app.state.server
+    return server
+
+
+async def body_of(request: Request, server: ServerState) -> dict[str, Any]:
+    schema: str | None = request.state.operation.request_schema
+    return await read_json(request, schema, server.max_body_bytes)
+
+
+def json_response(server: ServerState, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(server.quirk.body(body) if body.get("object") == "response" else body)
+
+
+def stream_response(
+    server: ServerState, stream: AsyncIterator[events.Event], model_name: str, ready: bool = False
+) -> StreamingResponse:
+    return StreamingResponse(
+        sse.encode(stream, server.quirk, model_name, ready),
+        media_type=server.quirk.stream_media_type,
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+def _history(server: ServerState, previous_id: Any) -> list[dict[str, Any]]:
+    if not isinstance(previous_id, str):
+        return []
+    previous = server.store.previous(previous_id)
+    return [*previous.history, *previous.input_items, *previous.output()]
+
+
+def _check_create(body: dict[str, Any]) -> None:
+    if not body.get("model"):
+        raise bad_request("Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
+    if body.get("background") and body.get("store") is False:
+        raise bad_request("Background responses need `store` to be true.", param="background", code="invalid_value")
+
+
+def _live(record: Record) -> Iterator[events.Event]:
+    yield from events.opening(record, queued=False)
+    yield events.in_progress(record)
+    if record.plan.status != "failed":
+        yield from events.body_events(record)
+    record.finish()
+    yield from events.closing(record)
+
+
+async def create(request: Request, server: ServerState) -> Response:
+    body = await body_of(request, server)
+    _check_create(body)
+    history = _history(server, body.get("previous_response_id"))
+    items = input_items(body.get("input"))
+    record = Record(body, model.respond(body, history, items), items, history)
+    server.store.add(record)
+    if server.quirk.chat_completion:
+        record.finish()
+        return JSONResponse(chat_completion(record))
+    if record.background:
+        job = server.store.start(record)
+        if body.get("stream"):
+            return stream_response(server, job.follow(-1), body["model"])
+        return json_response(server, record.body("queued"))
+    if body.get("stream"):
+        return stream_response(server, sse.from_iterable(events.numbered(_live(record))), body["model"], ready=True)
+    record.finish()
+    return json_response(server, record.body())
+
+
+def _replay(record: Record, after: int) -> Iterator[events.Event]:
+    return (e for e in events.numbered(events.all_events(record)) if e["sequence_number"] > after)
+
+
+async def retrieve(request: Request, server: ServerState) -> Response:
+    record = server.store.get(request.path_params["response_id"])
+    if request.query_params.get("stream", "false").lower() != "true":
+        return json_response(server, record.body())
+    after = query_int(request.query_params, "starting_after", -1, -1, 2**31)
+    job = server.store.job(record.id)
+    if job:
+        return stream_response(server, job.follow(after), record.request["model"])
+    return stream_response(server, sse.from_iterable(_replay(record, after)), record.request["model"], ready=True)
+
+
+async def delete(request: Request, server: ServerState) -> Response:
+    response_id = request.path_params["response_id"]
+    await server.store.delete(response_id)
+    return JSONResponse({"id": response_id, "object": "response", "deleted": True})
+
+
+async def cancel(request: Request, server: ServerState) -> Response:
+    record = server.store.get(request.path_params["response_id"])
+    job = server.store.job(record.id)
+    if job is None:
+        raise bad_request("Only responses created with background=true can be cancelled.", code="invalid_request")
+    await job.cancel()
+    return json_response(server, record.body())
+
+
+async def list_input_items(request: Request, server: ServerState) -> Response:
+    record = server.store.get(request.path_params["response_id"])
+    return JSONResponse(list_body(*page(record.input_items, request.query_params)))
+
+
+async def input_tokens(request: Request, server: ServerState) -> Response:
+    body = await body_of(request, server)
+    history = _history(server, body.get("previous_response_id"))
+    count = model.input_tokens(body, history, input_items(body.get("input")))
+    return JSONResponse({"object": "response.input_tokens", "input_tokens": count})
+
+
+async def compact(request: Request, server: ServerState) -> Response:
+    body = await body_of(request, server)
+    items = [*_history(server, body.get("previous_response_id")), *input_items(body.get("input"))]
+    return JSONResponse(compacted(items, model.input_tokens(body, [], items)))
+
+
+#: The handler of each (method, path) the spec lists; an operation without one answers 501.
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("POST", "/responses"): create,
+    ("GET", "/responses/{response_id}"): retrieve,
+    ("DELETE", "/responses/{response_id}"): delete,
+    ("POST", "/responses/{response_id}/cancel"): cancel,
+    ("GET", "/responses/{response_id}/input_items"): list_input_items,
+    ("POST", "/responses/input_tokens"): input_tokens,
+    ("POST", "/responses/compact"): compact,
+}
+
+
+async def not_implemented(request: Request, server: ServerState) -> Response:
+    raise ApiError(
+        501, f"The reference server does not implement {request.method} {request.url.path}.", type="server_error"
+    )

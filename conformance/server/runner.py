@@ -1,0 +1,49 @@
+"""Run the reference server in a background thread on a free port (tests and `respkit check`)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from conformance.server.app import PREFIX, create_app
+from conformance.server.state import DEFAULT_MAX_BODY_BYTES
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 10.0
+
+
+@contextmanager
+def run_server(
+    quirks: str | None = None,
+    api_keys: set[str] | None = None,
+    rate_limit: int | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> Iterator[str]:
+    """Serve `create_app(...)` on 127.0.0.1 and a free port; yields the base URL `http://127.0.0.1:PORT/v1`."""
+    app = create_app(quirks=quirks, api_keys=api_keys, rate_limit=rate_limit, max_body_bytes=max_body_bytes)
+    config = uvicorn.Config(
+        app, host=HOST, port=0, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)  # in a thread, uvicorn leaves signal handlers alone
+    thread = threading.Thread(target=server.run, name="respkit-reference-server", daemon=True)
+    thread.start()
+    try:
+        _wait_started(server, thread)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://{HOST}:{port}{PREFIX}"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError("the reference server did not start")
+        time.sleep(0.01)

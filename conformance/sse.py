@@ -1,0 +1,189 @@
+"""An incremental reader of `text/event-stream` bodies.
+
+It follows the WHATWG HTML "event stream" interpretation rules
+(https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation):
+lines end with CRLF, LF or CR; a leading U+FEFF BOM is skipped; a line starting with `:` is a comment;
+`field: value` drops one space after the colon; a line without a colon is a field with an empty value;
+`data` lines are joined with LF; `id` without NUL sets the last event id; `retry` takes ASCII digits
+only; unknown fields are ignored; a blank line dispatches the event, unless its data buffer is empty.
+
+Where the rules say to discard, the reader keeps what it saw so that checks can report it: a trailing
+event without its blank line is returned with `terminated=False` (a browser would drop it), bytes that
+are not UTF-8 are decoded with U+FFFD and their offset recorded, and the order of the `event` and
+`data` fields is kept. Chunks are consumed as they arrive; only the current line and event are held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class Frame:
+    """One dispatched event, with the framing facts the checks need."""
+
+    index: int
+    data: str
+    event: str | None = None
+    id: str | None = None
+    retry: int | None = None
+    data_before_event: bool = False
+    terminated: bool = True
+    bad_utf8_offset: int | None = None
+
+
+class SseReader:
+    """Feed it chunks with `feed()`, then call `close()`; both return the frames completed so far."""
+
+    def __init__(self) -> None:
+        self._pending = b""
+        self._skip_lf = False
+        self._started = False
+        self._offset = 0
+        self._count = 0
+        self.last_event_id = ""
+        self.retry: int | None = None
+        self.comments = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self._data: list[str] = []
+        self._event: str | None = None
+        self._id: str | None = None
+        self._retry: int | None = None
+        self._data_first = False
+        self._bad: int | None = None
+
+    def feed(self, chunk: bytes) -> list[Frame]:
+        if not chunk:
+            return []
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
+                self._offset += 1
+        buf = self._pending + chunk if self._pending else chunk
+        if not self._started:
+            if len(buf) < 3 and b"\xef\xbb\xbf".startswith(buf):
+                self._pending = buf
+                return []
+            self._started = True
+            if buf.startswith(b"\xef\xbb\xbf"):
+                buf = buf[3:]
+                self._offset += 3
+        if b"\r" not in buf:
+            return self._lf_only(buf)
+        lines = buf.splitlines(keepends=True)
+        self._pending = b""
+        if lines and not lines[-1].endswith((b"\n", b"\r")):
+            self._pending = lines.pop()
+        elif buf.endswith(b"\r"):
+            self._skip_lf = True
+        return self._lines(lines)
+
+    def _lines(self, lines: list[bytes]) -> list[Frame]:
+        out: list[Frame] = []
+        for raw in lines:
+            frame = self._line(raw)
+            if frame is not None:
+                out.append(frame)
+        return out
+
+    def _lf_only(self, buf: bytes) -> list[Frame]:
+        """The common case (LF line ends only): decode every complete line at once."""
+        end = buf.rfind(b"\n")
+        self._pending = buf[end + 1 :]
+        if end < 0:
+            return []
+        body = buf[: end + 1]
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._lines(body.splitlines(keepends=True))
+        self._offset += len(body)
+        out: list[Frame] = []
+        for line in text.split("\n")[:-1]:
+            frame = self._text(line)
+            if frame is not None:
+                out.append(frame)
+        return out
+
+    def close(self) -> list[Frame]:
+        """End of stream: a last line without its line end, and an event without its blank line."""
+        out: list[Frame] = []
+        if self._pending:
+            raw, self._pending = self._pending, b""
+            frame = self._line(raw)
+            if frame is not None:
+                out.append(frame)
+        if self._data:
+            out.append(self._dispatch(terminated=False))
+        return out
+
+    def _line(self, raw: bytes) -> Frame | None:
+        start = self._offset
+        self._offset += len(raw)
+        body = raw.rstrip(b"\r\n") if raw.endswith((b"\n", b"\r")) else raw
+        try:
+            line = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = body.decode("utf-8", errors="replace")
+            if self._bad is None:
+                self._bad = start + exc.start
+        return self._text(line)
+
+    def _text(self, line: str) -> Frame | None:
+        if not line:
+            if self._data:
+                return self._dispatch(terminated=True)
+            self._reset()
+            return None
+        if line[0] == ":":
+            self.comments += 1
+            return None
+        name, colon, value = line.partition(":")
+        if colon and value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            if self._event is None and not self._data:
+                self._data_first = True
+            self._data.append(value)
+        else:
+            self._field(name, value)
+        return None
+
+    def _field(self, name: str, value: str) -> None:
+        if name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._id = value
+                self.last_event_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
+            self.retry = self._retry
+
+    def _dispatch(self, terminated: bool) -> Frame:
+        data = self._data
+        frame = Frame(
+            self._count,
+            data[0] if len(data) == 1 else "\n".join(data),
+            self._event,
+            self._id,
+            self._retry,
+            self._data_first and self._event is not None,
+            terminated,
+            self._bad,
+        )
+        self._count += 1
+        self._reset()
+        return frame
+
+
+def read_frames(chunks: Iterable[bytes]) -> Iterator[Frame]:
+    """Every frame of a body given as chunks, as they complete."""
+    reader = SseReader()
+    for chunk in chunks:
+        yield from reader.feed(chunk)
+    yield from reader.close()

@@ -1,0 +1,74 @@
+"""Schema checks: events and bodies against the bundle, errata and drift told apart from failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conformance.checks import load_all
+from conformance.findings import Severity
+from conformance.schema import SpecValidators, default_validators
+from tests.stream_builder import Stream, body_findings, failures
+
+TEXT = "openai/text_stream_gpt-4o-mini.sse"
+
+
+def test_event_matches_schema_names_the_pointer() -> None:
+    s = Stream.load(TEXT)
+    s.first("response.output_text.delta")["delta"] = 42
+    found = [f for f in s.findings() if f.check == "event_matches_schema" and f.fails]
+    assert [f.pointer for f in found] == ["/delta"] and found[0].event_index == s.index("response.output_text.delta")
+    assert found[0].received == "42"
+
+
+def test_nested_failure_points_into_the_response() -> None:
+    s = Stream.load(TEXT)
+    s.first("response.completed")["response"]["output"][0]["content"][0]["text"] = 7
+    found = [f for f in s.findings() if f.check == "event_matches_schema" and f.fails]
+    assert any(f.pointer == "/response/output/0/content/0/text" for f in found)
+
+
+def test_erratum_is_a_deviation_and_strict_fails_it() -> None:
+    found = body_findings("openai/web_search.json")
+    user = [f for f in found if f.pointer == "/user"]
+    assert user and user[0].severity is Severity.DEVIATION and "null" in user[0].note
+    strict = body_findings("openai/web_search.json", profile="strict")
+    assert "response_matches_schema" in failures(strict)
+
+
+def test_drift_is_drift() -> None:
+    found = body_findings("openai/text_basic.json")
+    drift = {f.pointer for f in found if f.severity is Severity.DRIFT}
+    assert "/usage/input_tokens_details/cache_write_tokens" in drift and not failures(found)
+
+
+def test_response_matches_schema_fails_on_a_broken_body() -> None:
+    found = body_findings("openai/text_basic.json", lambda b: {**b, "status": 5})
+    assert any(f.check == "response_matches_schema" and f.pointer == "/status" for f in found if f.fails)
+
+
+def test_the_report_names_the_spec_version() -> None:
+    version = default_validators().version
+    assert version.version == "2.3.0" and len(version.sha256) == 64
+
+
+def test_event_types_follow_the_bundle(tmp_path: Path) -> None:
+    """Remove an event type from the spec and the checks call it unknown: nothing is hand-listed."""
+    bundle = json.loads(default_validators().bundle and json.dumps(default_validators().bundle))
+    union = bundle["components"]["schemas"]["ResponseStreamEvent"]
+    key = "anyOf" if "anyOf" in union else "oneOf"
+    union[key] = [v for v in union[key] if not v.get("$ref", "").endswith("/ResponseTextDeltaEvent")]
+    smaller = SpecValidators(bundle)
+    assert "response.output_text.delta" not in smaller.event_types
+    from conformance.engine import check_stream
+
+    body = Stream.load(TEXT).body()
+    found = check_stream([body], validators=smaller, profile="openai")
+    assert "event_type_known" in failures(found)
+
+
+def test_every_check_has_a_test_that_makes_it_fail() -> None:
+    here = Path(__file__).parent
+    text = "".join(p.read_text(encoding="utf-8") for p in here.glob("test_checks_*.py"))
+    untested = sorted(name for name in load_all() if f'"{name}"' not in text)
+    assert untested == []

@@ -1,0 +1,107 @@
+"""`respkit replay`: the corpus runs clean under its providers' profiles, the bundled recordings show the
+seed providers' real deviations, recordings regenerate from the seeds, and reports are written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+import yaml
+
+from conformance.cli import main
+from conformance.recordings import HERE
+from conformance.recordings.extract import main as extract
+from conformance.replay import replay
+from generated import Response, parse_error, parse_event
+from generated.envelope import NotAnErrorEnvelope
+from generated.events import UnknownEvent
+from conformance.sse import read_frames
+from tests.paths import CORPUS, SEEDS
+
+
+def test_corpus_is_clean_under_its_profiles(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", str(CORPUS)]) == 0
+    out = capsys.readouterr().out
+    assert "48 recordings: 0 failed" in out and "sse_event_line_before_data" in out
+
+
+def test_openai_recordings_pass_under_openai_and_fail_under_strict() -> None:
+    assert not any(r.failed for r in replay([CORPUS / "openai"], "openai"))
+    assert any(r.failed for r in replay([CORPUS / "openai"], "strict"))
+
+
+def test_corpus_fails_without_profiles() -> None:
+    failed = {r.recording.provider for r in replay([CORPUS], "openai") if r.failed}
+    assert failed == {"bedrock", "openrouter", "xai", "deepseek"} - {"deepseek"} | {"deepseek"} & failed
+
+
+def test_seed_providers_show_their_real_deviations() -> None:
+    results = {r.recording.display.split("recordings/", 1)[1]: r for r in replay()}
+    checks = {name: {f.check for f in r.findings if f.severity.value == "deviation"} for name, r in results.items()}
+    assert "sse_event_line_present" in checks["acedata/streaming.sse"]
+    assert "error_matches_envelope" in checks["acedata/error_api_error.error.json"]
+    assert "response_matches_schema" in checks["acedata/v1_responses_reference.json"]
+    assert not any(r.failed for r in results.values())
+
+
+def test_reports(tmp_path: Path) -> None:
+    paths = {k: tmp_path / f"r.{k}" for k in ("xml", "json", "md", "html")}
+    args = ["replay", str(CORPUS / "bedrock"), "--junit-xml", str(paths["xml"]), "--json", str(paths["json"])]
+    assert main([*args, "--markdown", str(paths["md"]), "--html", str(paths["html"])]) == 0
+    data = json.loads(paths["json"].read_text())
+    finding = next(f for r in data["recordings"] for f in r["findings"] if f["check"] == "sse_event_line_before_data")
+    assert finding["severity"] == "deviation" and finding["reproduce"].startswith("respkit replay ")
+    assert ET.parse(paths["xml"]).getroot().tag == "testsuites"
+    assert "| `sse_event_line_before_data` |" in paths["md"].read_text()
+    assert "<table" in paths["html"].read_text()
+    assert list(tmp_path.glob(".*")) == []  # atomic writes leave no temporary files
+
+
+def test_failures_exit_1_and_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", str(CORPUS / "xai"), "--profile", "openai"]) == 1
+    assert main(["replay", str(tmp_path / "missing.sse")]) == 2
+    assert main(["replay", str(CORPUS), "--profile", "nosuch"]) == 2
+    bad = tmp_path / "x.sse"
+    bad.write_text("data: {}\n\n")
+    (tmp_path / "x.meta.yaml").write_text("profile: [")
+    assert main(["replay", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "x.meta.yaml: at '': not valid YAML" in err and "Traceback" not in err
+
+
+def test_recordings_regenerate_from_the_seeds(tmp_path: Path) -> None:
+    assert extract(["--seeds", str(SEEDS), "--out", str(tmp_path)]) == 0
+    made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    shipped = sorted(p.relative_to(HERE) for p in HERE.rglob("*") if p.is_file() and p.parent != HERE)
+    assert made == shipped
+    for rel in made:
+        assert (tmp_path / rel).read_bytes() == (HERE / rel).read_bytes(), rel
+
+
+def test_sidecars_say_where_each_recording_comes_from() -> None:
+    for sidecar in HERE.rglob("*.meta.yaml"):
+        meta = yaml.safe_load(sidecar.read_text())
+        assert {"provider", "profile", "source", "status", "content_type", "request"} <= set(meta), sidecar
+        assert meta["source"].startswith("seeds/") and "/work" not in sidecar.read_text()
+
+
+def _recordings() -> list[Path]:
+    return sorted(p for p in HERE.rglob("*") if p.suffix in (".json", ".sse"))
+
+
+@pytest.mark.parametrize("path", _recordings(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_seed_recordings_parse_into_the_generated_models(path: Path) -> None:
+    if path.name.endswith(".error.json"):
+        parsed = parse_error(path.read_bytes())
+        assert isinstance(parsed, NotAnErrorEnvelope) and "type" in parsed.reason or parsed is not None
+    elif path.suffix == ".sse":
+        events = [parse_event(f.data) for f in read_frames([path.read_bytes()]) if f.data.startswith("{")]
+        good = [e for e in events if not isinstance(e, UnknownEvent)]
+        assert len(good) >= len(events) - 1  # a document may cut its last event
+    elif json.loads(path.read_bytes()).get("object") == "response":
+        assert Response.model_validate_json(path.read_bytes()).id.startswith("resp_")
+    else:  # AceData's reference documents a chat.completion, which no Response reader accepts
+        with pytest.raises(ValueError):
+            Response.model_validate_json(path.read_bytes())

@@ -1,0 +1,221 @@
+"""Every body and event the reference server emits (default mode) validates against the published spec,
+and its streams keep the framing, numbering, index and delta invariants, for every model behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+from conformance.server import run_server
+from conformance.server.selfcheck import event_error, frames, spec_error
+
+KEY = {"Authorization": "Bearer sk-test"}
+TERMINAL = {"response.completed", "response.incomplete", "response.failed"}
+DONE_FIELDS = {
+    "response.output_text": "text",
+    "response.refusal": "refusal",
+    "response.function_call_arguments": "arguments",
+    "response.reasoning_summary_text": "text",
+}
+TOOL = {
+    "type": "function",
+    "name": "lookup",
+    "strict": True,
+    "parameters": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+}
+CITY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "population": {"type": "integer", "minimum": 1},
+        "tags": {"type": "array", "items": {"type": "string", "enum": ["big", "small"]}},
+        "coast": {"type": "boolean"},
+    },
+    "required": ["name", "population", "tags", "coast"],
+    "additionalProperties": False,
+}
+BEHAVIOURS: dict[str, dict[str, Any]] = {
+    "echo": {"model": "gpt-4.1", "input": "Hello"},
+    "reasoning": {"model": "o3-mini", "input": "Think first", "reasoning": {"effort": "low", "summary": "auto"}},
+    "reasoning-gpt-5": {"model": "gpt-5", "input": [{"role": "user", "content": "hi"}], "user": "user-1"},
+    "function-call": {"model": "gpt-4.1", "input": "Find cats", "tools": [TOOL]},
+    "refusal": {"model": "gpt-4.1", "input": "[refuse] something bad"},
+    "failure": {"model": "gpt-4.1", "input": "[fail] please"},
+    "incomplete": {"model": "gpt-4.1", "input": "[long:40]", "max_output_tokens": 16},
+    "json-schema": {
+        "model": "gpt-4.1",
+        "input": "Paris",
+        "text": {"format": {"type": "json_schema", "name": "city", "strict": True, "schema": CITY_SCHEMA}},
+    },
+    "json-object": {"model": "gpt-4.1", "input": "Paris", "text": {"format": {"type": "json_object"}}},
+    "long": {"model": "gpt-4.1", "input": "[long]"},
+    "instructions-metadata": {"model": "gpt-4.1", "input": "x", "instructions": "Be brief", "metadata": {"k": "v"}},
+}
+
+
+@pytest.fixture(scope="module")
+def http() -> Iterator[httpx.Client]:
+    with run_server() as url, httpx.Client(base_url=url, headers=KEY, timeout=30) as client:
+        yield client
+
+
+def check_stream(response: httpx.Response) -> list[dict[str, Any]]:
+    """Assert the stream invariants; return the events."""
+    assert response.headers["content-type"].startswith("text/event-stream")
+    parsed = frames(response.text)
+    events = [f.json() for f in parsed]
+    for frame, event in zip(parsed, events, strict=True):
+        assert frame.event == event["type"]
+        assert event_error(event) is None, event_error(event)
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    assert events[0]["type"] == "response.created" and events[-1]["type"] in TERMINAL
+    assert sum(e["type"] in TERMINAL for e in events) == 1
+    _check_indices(events)
+    _check_deltas(events)
+    return events
+
+
+def _check_indices(events: list[dict[str, Any]]) -> None:
+    added: dict[int, str] = {}
+    finished: dict[int, dict[str, Any]] = {}
+    for event in events:
+        if event["type"] == "response.output_item.added":
+            assert event["output_index"] == len(added)
+            added[event["output_index"]] = event["item"]["id"]
+        elif event["type"] == "response.output_item.done":
+            assert added[event["output_index"]] == event["item"]["id"]
+            finished[event["output_index"]] = event["item"]
+        elif "output_index" in event:
+            assert added[event["output_index"]] == event["item_id"]
+            assert event["output_index"] not in finished
+    final = events[-1]["response"]
+    assert final["output"] == [finished[i] for i in sorted(finished)]
+
+
+def _check_deltas(events: list[dict[str, Any]]) -> None:
+    sums: dict[tuple[Any, ...], str] = {}
+    for event in events:
+        family, _, suffix = event["type"].rpartition(".")
+        key = (family, event.get("item_id"), event.get("content_index"), event.get("summary_index"))
+        if suffix == "delta":
+            sums[key] = sums.get(key, "") + event["delta"]
+        elif suffix == "done" and family in DONE_FIELDS:
+            assert sums.pop(key, "") == event[DONE_FIELDS[family]]
+    assert not sums
+
+
+def create(http: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
+    response = http.post("/responses", json=body)
+    assert response.status_code == 200
+    payload: dict[str, Any] = response.json()
+    assert spec_error(payload, "Response") is None, spec_error(payload, "Response")
+    return payload
+
+
+@pytest.mark.parametrize("name", BEHAVIOURS)
+def test_json_body_validates(http: httpx.Client, name: str) -> None:
+    body = create(http, BEHAVIOURS[name])
+    retrieved = http.get(f"/responses/{body['id']}").json()
+    assert retrieved == body
+    items = http.get(f"/responses/{body['id']}/input_items").json()
+    assert spec_error(items, "ResponseItemList") is None
+
+
+@pytest.mark.parametrize("name", BEHAVIOURS)
+def test_stream_validates_and_ends_with_the_retrieved_response(http: httpx.Client, name: str) -> None:
+    events = check_stream(http.post("/responses", json={**BEHAVIOURS[name], "stream": True}))
+    final = events[-1]["response"]
+    assert http.get(f"/responses/{final['id']}").json() == final
+    if final["status"] != "failed":
+        assert final["usage"]["output_tokens"] == sum(e["type"].endswith(".delta") for e in events)
+
+
+def test_statuses_and_reasons(http: httpx.Client) -> None:
+    assert create(http, BEHAVIOURS["incomplete"])["incomplete_details"] == {"reason": "max_output_tokens"}
+    failed = create(http, BEHAVIOURS["failure"])
+    assert failed["status"] == "failed" and failed["error"]["code"] == "server_error"
+    refusal = create(http, BEHAVIOURS["refusal"])["output"][0]["content"][0]
+    assert refusal["type"] == "refusal"
+    reasoning = create(http, BEHAVIOURS["reasoning"])
+    assert [i["type"] for i in reasoning["output"]] == ["reasoning", "message"]
+    assert reasoning["usage"]["output_tokens_details"]["reasoning_tokens"] > 0
+
+
+def test_failure_stream_sends_error_then_failed(http: httpx.Client) -> None:
+    events = check_stream(http.post("/responses", json={**BEHAVIOURS["failure"], "stream": True}))
+    assert [e["type"] for e in events][-2:] == ["error", "response.failed"]
+
+
+def test_json_schema_output_is_valid_against_the_schema(http: httpx.Client) -> None:
+    import json
+
+    body = create(http, BEHAVIOURS["json-schema"])
+    value = json.loads(body["output"][0]["content"][0]["text"])
+    jsonschema.validate(value, CITY_SCHEMA)
+
+
+def test_long_output_streams_thousands_of_deltas(http: httpx.Client) -> None:
+    events = check_stream(http.post("/responses", json={"model": "gpt-4.1", "input": "[long:5000]", "stream": True}))
+    assert sum(e["type"] == "response.output_text.delta" for e in events) == 5000
+
+
+def test_background_stream_goes_queued_in_progress_completed(http: httpx.Client) -> None:
+    body = {"model": "gpt-4.1", "input": "later", "background": True, "stream": True}
+    events = check_stream(http.post("/responses", json=body))
+    statuses = [e["response"]["status"] for e in events if "response" in e]
+    assert statuses == ["queued", "queued", "in_progress", "completed"]
+
+
+def test_retrieve_stream_resumes_after_a_sequence_number(http: httpx.Client) -> None:
+    for body in (BEHAVIOURS["reasoning"], {"model": "gpt-4.1", "input": "bg", "background": True}):
+        first = create(http, body)
+        whole = http.get(f"/responses/{first['id']}", params={"stream": "true"})
+        events = check_stream(whole)
+        tail = http.get(f"/responses/{first['id']}", params={"stream": "true", "starting_after": 3})
+        assert [f.json() for f in frames(tail.text)] == events[4:]
+
+
+def test_previous_response_id_and_store_false(http: httpx.Client) -> None:
+    first = create(http, {"model": "gpt-4.1", "input": "one"})
+    second = create(http, {"model": "gpt-4.1", "input": "two", "previous_response_id": first["id"]})
+    assert "turn 2" in second["output"][0]["content"][0]["text"]
+    hidden = create(http, {"model": "gpt-4.1", "input": "secret", "store": False})
+    assert http.get(f"/responses/{hidden['id']}").status_code == 404
+
+
+def test_cancel_delete_and_side_operations_validate(http: httpx.Client) -> None:
+    queued = create(http, {"model": "gpt-4.1", "input": "[hold]", "background": True})
+    cancelled = http.post(f"/responses/{queued['id']}/cancel").json()
+    assert cancelled["status"] == "cancelled" and spec_error(cancelled, "Response") is None
+    assert http.delete(f"/responses/{queued['id']}").json() == {
+        "id": queued["id"],
+        "object": "response",
+        "deleted": True,
+    }
+    counted = http.post("/responses/input_tokens", json={"model": "gpt-4.1", "input": "three small words"}).json()
+    assert counted == {"object": "response.input_tokens", "input_tokens": 3}
+    assert spec_error(counted, "TokenCountsResource") is None
+    first = create(http, {"model": "gpt-4.1", "input": "compact this"})
+    compacted = http.post("/responses/compact", json={"model": "gpt-4.1", "previous_response_id": first["id"]}).json()
+    assert spec_error(compacted, "CompactResource") is None
+    assert compacted["output"][-1]["type"] == "compaction"
+
+
+def test_input_items_cursors(http: httpx.Client) -> None:
+    created = create(http, {"model": "gpt-4.1", "input": [{"role": "user", "content": f"m{i}"} for i in range(6)]})
+    url = f"/responses/{created['id']}/input_items"
+    ids = [item["id"] for item in http.get(url, params={"order": "asc"}).json()["data"]]
+    after = http.get(url, params={"order": "asc", "after": ids[1], "limit": 2}).json()
+    assert [i["id"] for i in after["data"]] == ids[2:4] and after["has_more"]
+    assert (after["first_id"], after["last_id"]) == (ids[2], ids[3])
+    before = http.get(url, params={"order": "asc", "before": ids[4], "limit": 2}).json()
+    assert [i["id"] for i in before["data"]] == ids[2:4] and before["has_more"]
+    newest = http.get(url, params={"limit": 2}).json()
+    assert [i["id"] for i in newest["data"]] == ids[:-3:-1]
+    empty = http.get(url, params={"order": "asc", "after": ids[-1]}).json()
+    assert empty == {"object": "list", "data": [], "first_id": "", "last_id": "", "has_more": False}
+    assert spec_error(empty, "ResponseItemList") is None
