@@ -1,11 +1,76 @@
-"""respkit's pytest plugin (entry point `pytest11`): fixtures for conformance tests in users' suites."""
+"""respkit's pytest plugin (entry point `pytest11`, loaded wherever respkit is installed).
+
+Fixtures for a user's own suite:
+
+- `respkit_target`: `(base_url, api_key)`; the provider given with `--respkit-base-url` (key from the
+  variable named by `--respkit-api-key-env`), else respkit's reference server started for the session;
+- `respkit_profile`: the profile named by `--respkit-profile` (default `openai`, `strict` for the
+  reference server);
+- `assert_conformant`: call it with an `httpx.Response` (read or streamed) and it fails the test with
+  the engine's findings when the response does not conform; deviations and drift do not fail.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import pytest
+
+LOCAL_KEY = "respkit-local-key"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("respkit", "Responses API conformance")
-    group.addoption("--respkit-base-url", default=None, help="provider base URL to check (default: none)")
+    group.addoption("--respkit-base-url", default=None, help="provider base URL (default: respkit's reference server)")
     group.addoption("--respkit-profile", default=None, help="provider profile for the findings")
+    group.addoption("--respkit-api-key-env", default="OPENAI_API_KEY", help="variable holding the provider's key")
+
+
+@pytest.fixture(scope="session")
+def respkit_target(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    url = request.config.getoption("--respkit-base-url")
+    if url:
+        var = request.config.getoption("--respkit-api-key-env")
+        key = os.environ.get(var)
+        if not key:
+            pytest.fail(f"--respkit-api-key-env: environment variable {var} is not set", pytrace=False)
+        yield url, key
+        return
+    from conformance.server import run_server
+
+    with run_server(api_keys={LOCAL_KEY}) as local:
+        yield local, LOCAL_KEY
+
+
+@pytest.fixture(scope="session")
+def respkit_profile(request: pytest.FixtureRequest) -> Any:
+    from conformance.profiles import load_profile
+
+    name = request.config.getoption("--respkit-profile")
+    default = "openai" if request.config.getoption("--respkit-base-url") else "strict"
+    return load_profile(name or default)
+
+
+@pytest.fixture
+def assert_conformant(respkit_profile: Any) -> Callable[..., None]:
+    from conformance.live.runner import check_exchange
+    from conformance.live.session import Exchange
+
+    def check(response: Any, operation: str = "createResponse") -> None:
+        body = response.read()
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        ctype = headers.get("content-type", "")
+        kind = "error" if response.status_code >= 400 else "stream" if "event-stream" in ctype else "json"
+        request = response.request
+        exchange = Exchange(
+            "pytest", operation, request.method, request.url.path, None, response.status_code, headers, body,
+            f"{request.method} {request.url.path}", kind,
+        )  # fmt: skip
+        failed = [f for f in check_exchange(exchange, respkit_profile) if f.fails]
+        if failed:
+            lines = [f"{f.check}: {f.message} ({f.where()})" for f in failed[:20]]
+            pytest.fail(f"{len(failed)} conformance failure(s):\n" + "\n".join(lines), pytrace=False)
+
+    return check
