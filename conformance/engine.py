@@ -97,6 +97,18 @@ def _event(data: str) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) and isinstance(obj.get("type"), str) else None
 
 
+#: event members the state machine uses as keys; an unhashable value (a list, an object) is keyed by its text
+KEYED = ("output_index", "content_index", "summary_index", "command_index", "item_id")
+
+
+def _keyable(event: dict[str, Any]) -> dict[str, Any]:
+    for key in KEYED:
+        value = event.get(key)
+        if value.__class__ is list or value.__class__ is dict:
+            event = {**event, key: json.dumps(value)}
+    return event
+
+
 def _frame(ctx: StreamContext, plan: Plan, frame: Frame) -> None:
     ctx.frame_index = frame.index
     event = _event(frame.data)
@@ -106,6 +118,7 @@ def _frame(ctx: StreamContext, plan: Plan, frame: Frame) -> None:
         _run(ctx, plan.frame, frame, event)
     if event is None:
         return
+    event = _keyable(event)
     if ctx.events < 2:
         _run(ctx, plan.opening, event)
     _run(ctx, plan.by_type.get(event["type"], plan.unknown), event)
@@ -185,7 +198,9 @@ def check_error(
     """Check an error response: status (None when not recorded), headers (None when not recorded), body."""
     prof = _profile(profile)
     val = validators or default_validators()
-    ctx = BodyContext(val, source or Source("error"), prof.options(), content_type, status, dict(headers or {}), "error")
+    ctx = BodyContext(
+        val, source or Source("error"), prof.options(), content_type, status, dict(headers or {}), "error"
+    )
     parsed, problem = _parse(body)
     plan = plan_for(val)
     if problem is not None:

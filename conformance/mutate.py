@@ -131,7 +131,7 @@ def _terminal(frames: Frames) -> int | None:
 
 def drop_terminal(frames: Frames, pos: int) -> Frames | None:
     i = _terminal(frames)
-    return None if i is None or pos else frames[:i] + frames[i + 1 :]
+    return None if i is None else frames[:i] + frames[i + 1 :]
 
 
 def event_after_terminal(frames: Frames, pos: int) -> Frames | None:

@@ -74,9 +74,8 @@ def _app(script: Script) -> Starlette:
         import asyncio
 
         body = await request.body()
-        script.seen.append(
-            Seen(request.method, request.scope["raw_path"].decode(), request.url.query, dict(request.headers.items()), body)
-        )
+        path = request.scope["raw_path"].decode()
+        script.seen.append(Seen(request.method, path, request.url.query, dict(request.headers.items()), body))
         reply = script.next()
         if reply.delay:
             await asyncio.sleep(reply.delay)

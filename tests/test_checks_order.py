@@ -46,7 +46,8 @@ def test_opens_in_progress() -> None:
 def test_sequence_numbers_start_at_zero() -> None:
     s = Stream.load(TEXT)
     for e in s.events:
-        e.data["sequence_number"] += 1  # type: ignore[index]
+        assert isinstance(e.data, dict)
+        e.data["sequence_number"] += 1
     assert failures(s.findings()) == {"stream_sequence_numbers_start_at_zero"}
 
 
@@ -59,7 +60,9 @@ def test_sequence_numbers_increase() -> None:
 
 def test_one_missing_sequence_number_is_a_failure() -> None:
     s = Stream.load(TEXT)
-    del s.events[4].data["sequence_number"]  # type: ignore[attr-defined]
+    data = s.events[4].data
+    assert isinstance(data, dict)
+    del data["sequence_number"]
     assert "stream_sequence_number_present" in failures(s.findings())
 
 

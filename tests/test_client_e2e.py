@@ -11,6 +11,7 @@ import pytest
 from conformance.server import run_server
 from generated import (
     APIResponseValidationError,
+    APIStatusError,
     APIStreamError,
     AsyncResponsesClient,
     AuthenticationError,
@@ -57,7 +58,7 @@ def test_every_other_operation(client: ResponsesClient) -> None:
     background = client.responses.create(model="gpt-4.1", input="[hold] wait", background=True)
     cancelled = client.responses.cancel(background.id)
     assert cancelled.status == "cancelled"
-    assert client.responses.delete(created.id) is None
+    client.responses.delete(created.id)
     with pytest.raises(NotFoundError):
         client.responses.retrieve(created.id)
 
@@ -103,7 +104,7 @@ def test_accumulated_snapshot_matches_the_final_response(client: ResponsesClient
     assert len(calls) == 1
     built = [item for item in snapshots[0].output if item.type == "function_call"]
     assert built[0].arguments == calls[0].arguments  # type: ignore[union-attr]
-    assert "city" in calls[0].arguments  # type: ignore[union-attr]
+    assert "city" in calls[0].arguments
 
 
 def test_text_deltas_and_resume_with_starting_after(client: ResponsesClient) -> None:
@@ -130,7 +131,9 @@ def test_stream_error_event_raises_with_its_code(client: ResponsesClient) -> Non
         (lambda c: c.responses.retrieve("resp_missing"), NotFoundError, None),
     ],
 )
-def test_typed_errors_carry_the_envelope(client: ResponsesClient, call: object, error: type, code: str | None) -> None:
+def test_typed_errors_carry_the_envelope(
+    client: ResponsesClient, call: object, error: type[APIStatusError], code: str | None
+) -> None:
     with pytest.raises(error) as caught:
         call(client)  # type: ignore[operator]
     assert caught.value.status_code in (400, 404)
@@ -215,18 +218,23 @@ def test_no_terminal_stream_raises_incomplete_with_the_snapshot() -> None:
 
 
 def test_acedata_error_envelope_gives_the_typed_error() -> None:
-    with run_server(quirks="acedata", api_keys={"sk-good"}) as base:
-        with ResponsesClient(base_url=base, api_key="sk-wrong", max_retries=0) as c:
-            with pytest.raises(AuthenticationError) as caught:
-                c.responses.create(model="gpt-4.1", input="hi")
+    with (
+        run_server(quirks="acedata", api_keys={"sk-good"}) as base,
+        ResponsesClient(base_url=base, api_key="sk-wrong", max_retries=0) as c,
+        pytest.raises(AuthenticationError) as caught,
+    ):
+        c.responses.create(model="gpt-4.1", input="hi")
     assert caught.value.code == "invalid_token" and caught.value.message
     assert caught.value.body["success"] is False and "trace_id" in caught.value.body
 
 
 def test_bare_error_body_gives_the_typed_error() -> None:
-    with run_server(quirks="bare-error") as base, ResponsesClient(base_url=base, api_key=KEY, max_retries=0) as c:
-        with pytest.raises(NotFoundError) as caught:
-            c.responses.retrieve("resp_nope")
+    with (
+        run_server(quirks="bare-error") as base,
+        ResponsesClient(base_url=base, api_key=KEY, max_retries=0) as c,
+        pytest.raises(NotFoundError) as caught,
+    ):
+        c.responses.retrieve("resp_nope")
     assert caught.value.message and "error" not in caught.value.body
 
 

@@ -78,17 +78,16 @@ def _deltas(body: bytes) -> str:
 def test_every_recorded_stream_reads_to_its_final_response_over_http(path: Path) -> None:
     body = path.read_bytes()
     chunks = [body[i:i + 173] for i in range(0, len(body), 173)]
-    with scripted_server(Reply.sse(*chunks)) as (url, _):
-        with ResponsesClient(base_url=url, api_key=KEY) as client:
-            stream = client.responses.create(model="m", input="x", stream=True)
-            if b'"type":"error"' in body.replace(b" ", b""):
-                with pytest.raises(APIStreamError) as caught:
-                    stream.get_final_response()
-                assert caught.value.code or caught.value.message
-                return
-            events = list(stream)
-            assert events and not any(isinstance(e, UnknownEvent) for e in events), path.name
-            final = stream.get_final_response()
+    with scripted_server(Reply.sse(*chunks)) as (url, _), ResponsesClient(base_url=url, api_key=KEY) as client:
+        stream = client.responses.create(model="m", input="x", stream=True)
+        if b'"type":"error"' in body.replace(b" ", b""):
+            with pytest.raises(APIStreamError) as caught:
+                stream.get_final_response()
+            assert caught.value.code or caught.value.message
+            return
+        events = list(stream)
+        assert events and not any(isinstance(e, UnknownEvent) for e in events), path.name
+        final = stream.get_final_response()
     assert isinstance(final, models.Response)
     assert stream.get_final_text() == _deltas(body)
     kinds = [item.type for item in final.output]

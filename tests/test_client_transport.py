@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -27,7 +30,7 @@ from generated import (
     models,
     output_text,
 )
-from tests._client_server import Reply, scripted_server
+from tests._client_server import Reply, Script, scripted_server
 from tests.paths import CORPUS
 
 RESPONSE = json.loads((CORPUS / "openai" / "text_basic.json").read_text())
@@ -36,15 +39,20 @@ STREAM = (CORPUS / "openai" / "text_stream.sse").read_bytes()
 KEY = "sk-transport-secret-1234567890"
 
 
+@contextmanager
+def served(*replies: Reply, **options: Any) -> Iterator[tuple[ResponsesClient, Script]]:
+    with scripted_server(*replies) as (url, script), ResponsesClient(base_url=url, api_key=KEY, **options) as client:
+        yield client, script
+
+
 def envelope(message: str, type_: str, code: str | None = None, param: str | None = None) -> dict[str, object]:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
 def test_429_with_retry_after_then_success_reuses_the_idempotency_key() -> None:
     limited = Reply.json(envelope("slow down", "rate_limit_error", "rate_limit_exceeded"), 429, **{"Retry-After": "0"})
-    with scripted_server(limited, Reply.json(RESPONSE)) as (url, script):
-        with ResponsesClient(base_url=url, api_key=KEY) as client:
-            response = client.responses.create(model="gpt-4.1", input="hi")
+    with served(limited, Reply.json(RESPONSE)) as (client, script):
+        response = client.responses.create(model="gpt-4.1", input="hi")
     assert output_text(response) == TEXT
     first, second = script.seen
     assert first.headers["idempotency-key"] == second.headers["idempotency-key"]
@@ -56,30 +64,25 @@ def test_429_with_retry_after_then_success_reuses_the_idempotency_key() -> None:
 @pytest.mark.parametrize("status", [408, 409, 500, 502, 503, 504])
 def test_retryable_statuses_honour_retry_after_ms(status: int) -> None:
     busy = Reply.json(envelope("busy", "server_error"), status, **{"retry-after-ms": "5"})
-    with scripted_server(busy, Reply.json(RESPONSE)) as (url, script):
-        with ResponsesClient(base_url=url, api_key=KEY) as client:
-            assert client.responses.retrieve("resp_1").id == RESPONSE["id"]
+    with served(busy, Reply.json(RESPONSE)) as (client, script):
+        assert client.responses.retrieve("resp_1").id == RESPONSE["id"]
     assert len(script.seen) == 2
     assert "idempotency-key" not in script.seen[0].headers  # only POSTs carry one
 
 
 def test_retries_stop_at_max_retries_and_x_should_retry_wins() -> None:
     failing = Reply.json(envelope("boom", "server_error"), 500, **{"retry-after": "0"})
-    with scripted_server(failing) as (url, script):
-        with ResponsesClient(base_url=url, api_key=KEY, max_retries=3) as client:
-            with pytest.raises(InternalServerError):
-                client.responses.retrieve("resp_1")
-        assert len(script.seen) == 4
+    with served(failing, max_retries=3) as (client, script), pytest.raises(InternalServerError):
+        client.responses.retrieve("resp_1")
+    assert len(script.seen) == 4
     final = Reply.json(envelope("boom", "server_error"), 500, **{"x-should-retry": "false"})
-    with scripted_server(final) as (url, script):
-        with ResponsesClient(base_url=url, api_key=KEY) as client, pytest.raises(InternalServerError):
-            client.responses.retrieve("resp_1")
-        assert len(script.seen) == 1
+    with served(final) as (client, script), pytest.raises(InternalServerError):
+        client.responses.retrieve("resp_1")
+    assert len(script.seen) == 1
     not_retryable = Reply.json(envelope("bad", "invalid_request_error"), 400, **{"x-should-retry": "true"})
-    with scripted_server(not_retryable, Reply.json(RESPONSE)) as (url, script):
-        with ResponsesClient(base_url=url, api_key=KEY) as client:
-            client.responses.retrieve("resp_1")
-        assert len(script.seen) == 2
+    with served(not_retryable, Reply.json(RESPONSE)) as (client, script):
+        client.responses.retrieve("resp_1")
+    assert len(script.seen) == 2
 
 
 @pytest.mark.parametrize(
@@ -99,10 +102,9 @@ def test_retries_stop_at_max_retries_and_x_should_retry_wins() -> None:
 )
 def test_each_status_gives_its_typed_error_with_the_envelope_fields(status: int, cls: type[APIStatusError]) -> None:
     body = envelope("it went wrong", "some_type", "some_code", "input")
-    with scripted_server(Reply.json(body, status, **{"x-request-id": "req_42"})) as (url, _):
-        with ResponsesClient(base_url=url, api_key=KEY, max_retries=0) as client:
-            with pytest.raises(cls) as caught:
-                client.responses.create(model="gpt-4.1", input="hi")
+    reply = Reply.json(body, status, **{"x-request-id": "req_42"})
+    with served(reply, max_retries=0) as (client, _), pytest.raises(cls) as caught:
+        client.responses.create(model="gpt-4.1", input="hi")
     error = caught.value
     assert type(error) is cls and error.status_code == status
     assert (error.message, error.type, error.code, error.param) == ("it went wrong", "some_type", "some_code", "input")
@@ -119,16 +121,15 @@ def test_other_envelopes_keep_the_class_and_the_raw_body() -> None:
         Reply(status=500, body=b"", content_type="text/plain"),
         Reply(status=400, body=b'{"message": "bare", "code": "bad"}'),
     ]
-    with scripted_server(*replies) as (url, _):
-        with ResponsesClient(base_url=url, api_key=KEY, max_retries=0) as client:
-            with pytest.raises(RateLimitError) as ace:
-                client.responses.retrieve("resp_1")
-            with pytest.raises(InternalServerError) as page:
-                client.responses.retrieve("resp_1")
-            with pytest.raises(InternalServerError) as empty:
-                client.responses.retrieve("resp_1")
-            with pytest.raises(BadRequestError) as bare:
-                client.responses.retrieve("resp_1")
+    with scripted_server(*replies) as (url, _), ResponsesClient(base_url=url, api_key=KEY, max_retries=0) as client:
+        with pytest.raises(RateLimitError) as ace:
+            client.responses.retrieve("resp_1")
+        with pytest.raises(InternalServerError) as page:
+            client.responses.retrieve("resp_1")
+        with pytest.raises(InternalServerError) as empty:
+            client.responses.retrieve("resp_1")
+        with pytest.raises(BadRequestError) as bare:
+            client.responses.retrieve("resp_1")
     assert (ace.value.code, ace.value.message, ace.value.body) == ("too_many_requests", "slow", acedata)
     assert page.value.body == html.decode() and "502 Bad Gateway" in page.value.message
     assert empty.value.message == "Internal Server Error" and empty.value.body == ""
@@ -137,12 +138,11 @@ def test_other_envelopes_keep_the_class_and_the_raw_body() -> None:
 
 def test_the_api_key_never_appears_in_errors_or_reprs() -> None:
     echoed = Reply.json(envelope(f"Incorrect API key provided: {KEY}", "invalid_request_error"), 401)
-    with scripted_server(echoed) as (url, script):
-        with ResponsesClient(base_url=url, api_key=KEY, max_retries=0) as client:
-            with pytest.raises(AuthenticationError) as caught:
-                client.responses.create(model="gpt-4.1", input="hi")
-            shown = [str(caught.value), repr(caught.value), caught.value.message, str(caught.value.body),
-                     repr(client), repr(client._transport)]
+    with served(echoed, max_retries=0) as (client, script):
+        with pytest.raises(AuthenticationError) as caught:
+            client.responses.create(model="gpt-4.1", input="hi")
+        shown = [str(caught.value), repr(caught.value), caught.value.message, str(caught.value.body),
+                 repr(client), repr(client._transport)]
     assert script.seen[0].headers["authorization"] == f"Bearer {KEY}"
     assert not [text for text in shown if KEY in text]
     assert "***" in caught.value.message
@@ -154,13 +154,12 @@ def _events(stream: bytes) -> list[bytes]:
 
 def test_a_reset_in_the_middle_of_a_stream_raises_a_connection_error_and_is_not_retried() -> None:
     frames = _events(STREAM)
-    with scripted_server(Reply.sse(*frames[:5], reset=True)) as (url, script):
-        with ResponsesClient(base_url=url, api_key=KEY) as client:
-            stream = client.responses.create(model="gpt-4.1", input="hi", stream=True)
-            seen = []
-            with pytest.raises(APIConnectionError) as caught:
-                for event in stream:
-                    seen.append(event.type)
+    with served(Reply.sse(*frames[:5], reset=True)) as (client, script):
+        stream = client.responses.create(model="gpt-4.1", input="hi", stream=True)
+        seen = []
+        with pytest.raises(APIConnectionError) as caught:
+            for event in stream:
+                seen.append(event.type)
     assert seen[:2] == ["response.created", "response.in_progress"] and len(seen) == 5
     assert "broke off" in str(caught.value)
     assert len(script.seen) == 1
@@ -170,36 +169,35 @@ def test_connection_refused_is_retried_then_raised() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with ResponsesClient(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_retries=1) as client:
-        with pytest.raises(APIConnectionError) as caught:
-            client.responses.create(model="gpt-4.1", input="hi")
+    url = f"http://127.0.0.1:{port}/v1"
+    with (
+        ResponsesClient(base_url=url, api_key=KEY, max_retries=1) as client,
+        pytest.raises(APIConnectionError) as caught,
+    ):
+        client.responses.create(model="gpt-4.1", input="hi")
     assert not isinstance(caught.value, APITimeoutError)
     assert "ConnectError" in str(caught.value)
 
 
 def test_read_timeouts_are_retried_for_posts_only_with_an_idempotency_key() -> None:
     slow = replace(Reply.json(RESPONSE), delay=1.0)
-    with scripted_server(slow) as (url, script):
-        with ResponsesClient(base_url=url, api_key=KEY, max_retries=1, timeout=0.2) as client:
-            with pytest.raises(APITimeoutError):
-                client.responses.create(model="gpt-4.1", input="hi")
-        assert len(script.seen) == 2
-    with scripted_server(slow) as (url, script):
-        with ResponsesClient(base_url=url, api_key=KEY, max_retries=1, timeout=0.2, idempotency_keys=False) as client:
-            with pytest.raises(APITimeoutError):
-                client.responses.create(model="gpt-4.1", input="hi")
-            assert len(script.seen) == 1 and "idempotency-key" not in script.seen[0].headers
-            with pytest.raises(APITimeoutError):
-                client.responses.retrieve("resp_1")
-        assert len(script.seen) == 3
+    with served(slow, max_retries=1, timeout=0.2) as (client, script), pytest.raises(APITimeoutError):
+        client.responses.create(model="gpt-4.1", input="hi")
+    assert len(script.seen) == 2
+    with served(slow, max_retries=1, timeout=0.2, idempotency_keys=False) as (client, script):
+        with pytest.raises(APITimeoutError):
+            client.responses.create(model="gpt-4.1", input="hi")
+        assert len(script.seen) == 1 and "idempotency-key" not in script.seen[0].headers
+        with pytest.raises(APITimeoutError):
+            client.responses.retrieve("resp_1")
+    assert len(script.seen) == 3
 
 
 def test_timeout_per_call_overrides_the_client() -> None:
-    with scripted_server(replace(Reply.json(RESPONSE), delay=0.3)) as (url, _):
-        with ResponsesClient(base_url=url, api_key=KEY, max_retries=0, timeout=0.05) as client:
-            assert client.responses.retrieve("resp_1", timeout=10.0).id == RESPONSE["id"]
-            with pytest.raises(APITimeoutError):
-                client.responses.retrieve("resp_1")
+    with served(replace(Reply.json(RESPONSE), delay=0.3), max_retries=0, timeout=0.05) as (client, _):
+        assert client.responses.retrieve("resp_1", timeout=10.0).id == RESPONSE["id"]
+        with pytest.raises(APITimeoutError):
+            client.responses.retrieve("resp_1")
 
 
 def test_environment_headers_and_extras(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,19 +227,18 @@ def test_environment_headers_and_extras(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_models_are_accepted_as_request_values() -> None:
-    with scripted_server(Reply.json(RESPONSE)) as (url, script):
-        with ResponsesClient(base_url=url, api_key=KEY) as client:
-            reasoning = models.Reasoning(effort="low")
-            client.responses.create(model="o3", input=[{"role": "user", "content": "hi"}], reasoning=reasoning)
+    with served(Reply.json(RESPONSE)) as (client, script):
+        reasoning = models.Reasoning(effort="low")
+        client.responses.create(model="o3", input=[{"role": "user", "content": "hi"}], reasoning=reasoning)
     assert script.seen[0].json()["reasoning"] == {"effort": "low"}
 
 
 def test_a_2xx_body_that_is_not_the_model_is_a_validation_error() -> None:
     from generated import APIResponseValidationError
 
-    with scripted_server(Reply(body=b"<html>ok</html>", content_type="text/html")) as (url, _):
-        with ResponsesClient(base_url=url, api_key=KEY) as client, pytest.raises(APIResponseValidationError) as caught:
-            client.responses.retrieve("resp_1")
+    page = Reply(body=b"<html>ok</html>", content_type="text/html")
+    with served(page) as (client, _), pytest.raises(APIResponseValidationError) as caught:
+        client.responses.retrieve("resp_1")
     assert caught.value.body == "<html>ok</html>" and caught.value.status_code == 200
 
 
@@ -263,3 +260,21 @@ def test_async_retry_and_reset() -> None:
         seen = asyncio.run(main(url))
     assert len(seen) == 3 and len(script.seen) == 3
     assert script.seen[0].headers["idempotency-key"] == script.seen[1].headers["idempotency-key"]
+
+
+def test_retry_delays_from_headers_are_capped_and_backoff_is_jittered() -> None:
+    import time
+    from email.utils import formatdate
+
+    from generated._transport import MAX_RETRY_AFTER, MAX_RETRY_DELAY, backoff, retry_after
+
+    assert retry_after({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
+    assert retry_after({"retry-after": "2"}) == 2.0
+    assert retry_after({"retry-after": "86400"}) == MAX_RETRY_AFTER
+    in_30s = retry_after({"retry-after": formatdate(time.time() + 30, usegmt=True)})
+    assert in_30s is not None and 25 <= in_30s <= 30
+    assert retry_after({"retry-after": "soon"}) is None and retry_after({"retry-after": "-1"}) is None
+    assert retry_after({}) is None
+    first = [backoff(0) for _ in range(50)]
+    assert all(0.375 <= d <= 0.5 for d in first) and len(set(first)) > 1
+    assert all(MAX_RETRY_DELAY * 0.75 <= backoff(10) <= MAX_RETRY_DELAY for _ in range(20))

@@ -14,10 +14,10 @@ from conformance.cli import main
 from conformance.recordings import HERE
 from conformance.recordings.extract import main as extract
 from conformance.replay import replay
+from conformance.sse import read_frames
 from generated import Response, parse_error, parse_event
 from generated.envelope import NotAnErrorEnvelope
 from generated.events import UnknownEvent
-from conformance.sse import read_frames
 from tests.paths import CORPUS, SEEDS
 
 
@@ -34,7 +34,7 @@ def test_openai_recordings_pass_under_openai_and_fail_under_strict() -> None:
 
 def test_corpus_fails_without_profiles() -> None:
     failed = {r.recording.provider for r in replay([CORPUS], "openai") if r.failed}
-    assert failed == {"bedrock", "openrouter", "xai", "deepseek"} - {"deepseek"} | {"deepseek"} & failed
+    assert failed == {"bedrock", "deepseek", "openrouter", "xai"}
 
 
 def test_seed_providers_show_their_real_deviations() -> None:
@@ -87,19 +87,31 @@ def test_sidecars_say_where_each_recording_comes_from() -> None:
         assert meta["source"].startswith("seeds/") and "/work" not in sidecar.read_text()
 
 
-def _recordings() -> list[Path]:
-    return sorted(p for p in HERE.rglob("*") if p.suffix in (".json", ".sse"))
+#: documented examples the generated readers reject: reported to the models' owner (a reader leniency for
+#: `usage.input_tokens_details`, which OpenAI's own documented examples of 003 omit)
+READER_GAPS = {"openai/functions.json", "openai/streaming.sse"}
 
 
-@pytest.mark.parametrize("path", _recordings(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def _recordings() -> list[object]:
+    out: list[object] = []
+    for p in sorted(p for p in HERE.rglob("*") if p.suffix in (".json", ".sse")):
+        name = f"{p.parent.name}/{p.name}"
+        gap = pytest.mark.xfail(reason="generated readers require usage.input_tokens_details", raises=ValueError)
+        out.append(pytest.param(p, id=name, marks=[gap] if name in READER_GAPS else []))
+    return out
+
+
+@pytest.mark.parametrize("path", _recordings())
 def test_seed_recordings_parse_into_the_generated_models(path: Path) -> None:
     if path.name.endswith(".error.json"):
         parsed = parse_error(path.read_bytes())
-        assert isinstance(parsed, NotAnErrorEnvelope) and "type" in parsed.reason or parsed is not None
+        assert isinstance(parsed, NotAnErrorEnvelope) and parsed.reason.startswith("/error/")
     elif path.suffix == ".sse":
-        events = [parse_event(f.data) for f in read_frames([path.read_bytes()]) if f.data.startswith("{")]
-        good = [e for e in events if not isinstance(e, UnknownEvent)]
-        assert len(good) >= len(events) - 1  # a document may cut its last event
+        datas = [f.data for f in read_frames([path.read_bytes()]) if f.data.startswith("{")]
+        if not yaml.safe_load(path.with_suffix(".meta.yaml").read_text()).get("complete", True):
+            datas = datas[:-1]  # the document cuts its last event
+        events = [parse_event(d) for d in datas]
+        assert events and not any(isinstance(e, UnknownEvent) for e in events)
     elif json.loads(path.read_bytes()).get("object") == "response":
         assert Response.model_validate_json(path.read_bytes()).id.startswith("resp_")
     else:  # AceData's reference documents a chat.completion, which no Response reader accepts

@@ -52,7 +52,6 @@ def test_missing_and_unknown_keys_are_401_without_the_key(base_url: str) -> None
         ({"model": "gpt-4.1", "input": [{"role": "wizard", "content": "x"}]}, "input"),
         ({"model": "gpt-4.1", "input": "x", "max_output_tokens": 3}, "max_output_tokens"),
         ({"input": "x"}, "model"),
-        ({"model": "gpt-4.1", "input": "x", "previous_response_id": "resp_nope"}, "previous_response_id"),
         ({"model": "gpt-4.1", "input": "x", "background": True, "store": False}, "background"),
     ],
 )
@@ -82,6 +81,12 @@ def test_unknown_path_method_and_id(http: httpx.Client) -> None:
         http.get("/responses/resp_unknown/input_items"),
     ):
         assert envelope(response, 404)["param"] == "response_id"
+
+
+def test_unknown_previous_response_is_404(http: httpx.Client) -> None:
+    body = {"model": "gpt-4.1", "input": "x", "previous_response_id": "resp_nope"}
+    error = envelope(http.post("/responses", json=body), 404)
+    assert (error["param"], error["code"]) == ("previous_response_id", "previous_response_not_found")
 
 
 def test_body_over_the_limit_is_413(http: httpx.Client) -> None:

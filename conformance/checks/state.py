@@ -70,7 +70,7 @@ def _item(ctx: StreamContext, event: dict[str, Any], done: bool, size: int) -> N
     if not done:
         if index not in ctx.items:
             ctx.items[index] = Item(id=item.get("id"), type=item.get("type"), added_at=ctx.frame_index)
-            if item.get("id") is not None:
+            if isinstance(item.get("id"), str):
                 ctx.item_index.setdefault(item.get("id"), index)
         return
     known = ctx.items.get(index)

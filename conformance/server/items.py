@@ -23,14 +23,13 @@ def _content_list(content: Any, role: str) -> list[dict[str, Any]]:
 
 def _message(item: dict[str, Any]) -> dict[str, Any]:
     role = item.get("role", "user")
-    out = {
+    return {
         "id": item.get("id") or new_id("msg"),
         "type": "message",
         "role": role,
         "status": item.get("status") or "completed",
         "content": _content_list(item.get("content", ""), role),
     }
-    return out
 
 
 def input_item(item: dict[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ class Store:
             return self.get(response_id)
         except ApiError:
             raise ApiError(
-                400,
+                404,
                 f"Previous response with id '{response_id}' not found.",
                 param="previous_response_id",
                 code="previous_response_not_found",

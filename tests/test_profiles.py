@@ -1,0 +1,76 @@
+"""Provider profiles: every one loads, names real checks, and reclassifies only what it lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.checks import load_all
+from conformance.findings import Finding, Severity
+from conformance.profiles import PROFILES, ProfileError, available, load_profile, load_profile_file
+
+REQUIRED = {
+    "openai",
+    "azure",
+    "deepseek",
+    "openrouter",
+    "bedrock",
+    "xai",
+    "lmstudio",
+    "gateway",
+    "acedata",
+    "4allapi",
+    "strict",
+}
+
+
+def test_every_provider_has_a_profile() -> None:
+    assert set(available()) >= REQUIRED
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_profiles_name_registered_checks(name: str) -> None:
+    profile = load_profile(name)
+    assert {d.check for d in profile.deviations} <= set(load_all())
+
+
+def test_openai_profile_excuses_nothing() -> None:
+    assert load_profile("openai").deviations == ()
+
+
+def test_pointer_patterns_limit_a_deviation() -> None:
+    xai = load_profile("xai")
+    base = Finding("response_matches_schema", Severity.FAILURE, "m", pointer="/output/0/action")
+    assert xai.classify(base).severity is Severity.DEVIATION
+    other = Finding("response_matches_schema", Severity.FAILURE, "m", pointer="/output/0/status")
+    assert xai.classify(other).severity is Severity.FAILURE
+
+
+def test_strict_turns_errata_and_drift_into_failures() -> None:
+    drift = Finding("event_matches_schema", Severity.DRIFT, "m", basis="drift")
+    assert load_profile("strict").classify(drift).severity is Severity.FAILURE
+    assert load_profile("openai").classify(drift).severity is Severity.DRIFT
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("deviations: [1]", "/deviations/0/check"),
+        ("done_sentinel: sometimes", "/done_sentinel"),
+        ("extension_events: vendor.", "/extension_events"),
+        ("deviations: [{check: x, pointer: 3}]", "/deviations/0/pointer"),
+        ("name: [", "''"),
+    ],
+)
+def test_bad_profile_is_one_clear_line(tmp_path: Path, text: str, where: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ProfileError) as info:
+        load_profile_file(path)
+    message = str(info.value)
+    assert "bad.yaml" in message and where in message and "\n" not in message
+
+
+def test_profiles_live_in_spec() -> None:
+    assert PROFILES.parts[-2:] == ("spec", "profiles")

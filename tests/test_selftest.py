@@ -1,0 +1,39 @@
+"""The self-test: mutants of every conformant recording are killed, and each operator kills."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.commands import score
+from conformance.mutate import STREAM_OPS, kill, mutants
+from conformance.recordings import HERE
+from conformance.replay import load_recording, replay
+from tests.paths import CORPUS
+
+
+def test_score_meets_the_target() -> None:
+    found = score([str(CORPUS), str(HERE)])
+    assert found.total > 500 and found.share >= 0.99, found.survivors
+
+
+def test_at_least_twelve_operators_and_each_kills() -> None:
+    rec = load_recording(CORPUS / "openai" / "text_stream_gpt-4o-mini.sse")
+    made = list(mutants(rec))
+    assert len(STREAM_OPS) >= 12 and {m.operator for m in made} >= set(STREAM_OPS) | {"content_type"}
+    with tempfile.TemporaryDirectory() as tmp:
+        survivors = [m.operator for m in made if not kill(rec, m, Path(tmp))]
+    assert survivors == []
+
+
+def test_unmodified_conformant_recordings_have_only_deviations_and_drift() -> None:
+    for result in replay([CORPUS]):
+        assert not result.failed, result.recording.display
+
+
+def test_selftest_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["selftest", str(CORPUS / "openai")]) == 0
+    assert "mutants killed (100.0%)" in capsys.readouterr().out
