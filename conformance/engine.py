@@ -81,7 +81,21 @@ def _run(ctx: Any, checks: Iterable[Check], *args: Any) -> None:
         try:
             func(ctx, *args)
         except Exception as exc:
-            ctx.report(f"internal error in check: {type(exc).__name__}: {exc}", basis="failure")
+            _crashed(ctx, exc)
+
+
+def _run_event(ctx: StreamContext, checks: tuple[Check, ...], event: dict[str, Any]) -> None:
+    """`_run` for the hot path: one argument, no tuple packing."""
+    for name, func in checks:
+        ctx.check = name
+        try:
+            func(ctx, event)
+        except Exception as exc:
+            _crashed(ctx, exc)
+
+
+def _crashed(ctx: Any, exc: Exception) -> None:
+    ctx.report(f"internal error in check: {type(exc).__name__}: {exc}", basis="failure")
 
 
 def _event(data: str) -> dict[str, Any] | None:
@@ -102,10 +116,11 @@ KEYED = ("output_index", "content_index", "summary_index", "command_index", "ite
 
 
 def _keyable(event: dict[str, Any]) -> dict[str, Any]:
-    for key in KEYED:
-        value = event.get(key)
-        if value.__class__ is list or value.__class__ is dict:
-            event = {**event, key: json.dumps(value)}
+    get = event.get
+    try:
+        hash((get("output_index"), get("content_index"), get("summary_index"), get("command_index"), get("item_id")))
+    except TypeError:
+        return {**event, **{k: json.dumps(event[k]) for k in KEYED if isinstance(event.get(k), (list, dict))}}
     return event
 
 
@@ -113,15 +128,15 @@ def _frame(ctx: StreamContext, plan: Plan, frame: Frame) -> None:
     ctx.frame_index = frame.index
     event = _event(frame.data)
     seq = event.get("sequence_number") if event is not None else None
-    ctx.seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+    ctx.seq = seq if type(seq) is int else None
     if not clean(frame, event):
         _run(ctx, plan.frame, frame, event)
     if event is None:
         return
     event = _keyable(event)
     if ctx.events < 2:
-        _run(ctx, plan.opening, event)
-    _run(ctx, plan.by_type.get(event["type"], plan.unknown), event)
+        _run_event(ctx, plan.opening, event)
+    _run_event(ctx, plan.by_type.get(event["type"], plan.unknown), event)
     observe(ctx, event, len(frame.data))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -28,6 +29,27 @@ class Source:
     @classmethod
     def recording(cls, path: str, operation: str = "createResponse") -> Source:
         return cls(name=path, operation=operation, reproduce=f"respkit replay {path}")
+
+    @classmethod
+    def live(
+        cls,
+        base_url: str,
+        operation: str = "createResponse",
+        method: str = "POST",
+        path: str = "/responses",
+        body: Any = None,
+        key_env: str = "OPENAI_API_KEY",
+    ) -> Source:
+        """A live request; its curl line names the key's variable (`$VAR`), never the key."""
+        if not key_env.replace("_", "").isalnum():
+            raise ValueError(f"not an environment variable name: {key_env!r}")
+        data = f" -d {shlex.quote(json.dumps(body))}" if body is not None else ""
+        url = base_url.rstrip("/") + path
+        curl = (
+            f'curl -sS -X {method} {shlex.quote(url)} -H "Authorization: Bearer ${key_env}"'
+            f" -H 'Content-Type: application/json'{data}"
+        )
+        return cls(name=f"{method} {url}", operation=operation, reproduce=curl)
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,29 @@ def _status(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+#: sidecar members and the types they must have
+SIDECAR_TYPES: dict[str, tuple[type, ...]] = {
+    "provider": (str,),
+    "profile": (str,),
+    "status": (int, type(None)),
+    "content_type": (str, type(None)),
+    "complete": (bool,),
+    "artifacts": (list,),
+    "drift": (list,),
+}
+
+
+def _checked(meta: dict[str, Any], where: str) -> dict[str, Any]:
+    for key, types in SIDECAR_TYPES.items():
+        if key in meta and not isinstance(meta[key], types):
+            raise RecordingError(f"{where}: at /{key}: expected {' or '.join(t.__name__ for t in types)}")
+    for key in ("artifacts", "drift"):
+        for i, entry in enumerate(meta.get(key) or []):
+            if not isinstance(entry, dict) or not isinstance(entry.get("check"), str):
+                raise RecordingError(f"{where}: at /{key}/{i}/check: expected a check id")
+    return meta
+
+
 def load_recording(path: Path, profile: str | None = None) -> Recording:
     kind = kind_of(path)
     if kind is None:
@@ -116,7 +139,7 @@ def load_recording(path: Path, profile: str | None = None) -> Recording:
             raise RecordingError(f"{display(sidecar)}: at '': not valid YAML") from None
         if not isinstance(loaded, dict):
             raise RecordingError(f"{display(sidecar)}: at '': expected a mapping")
-        meta = loaded
+        meta = _checked(loaded, display(sidecar))
     else:
         row = _index_rows(path.parent).get(f"{path.parent.name}/{path.name}", {})
         meta = {"status": _status(row.get("HTTP status", "")), "content_type": row.get("content-type") or None}

@@ -22,7 +22,7 @@ import jsonschema_rs
 
 from generator import pointer
 from generator.overlay import apply_entries
-from generator.spec_view import stream_event_types
+from generator.spec_view import stream_event_types, tag_values
 
 BUNDLE = Path(__file__).resolve().parent.parent / "generated" / "schema.json"
 _ALTERNATIVES = ("AnyOf", "OneOfNotValid")
@@ -63,6 +63,8 @@ class SpecValidators:
         self.version = _version(bundle)
         self._by_required, self._by_property, self._by_schema = _index_errata(entries)
         self._cache: dict[tuple[str, bool], Any] = {}
+        self._narrow_cache: dict[tuple[str, tuple[tuple[str, str], ...], bool], Any] = {}
+        self._variant_cache: dict[tuple[str, bool], dict[str, str]] = {}
 
     def names(self) -> set[str]:
         return set(self.bundle["components"]["schemas"])
@@ -86,10 +88,55 @@ class SpecValidators:
             return [SchemaIssue(p, m, "failure") for p, m in _issues(strict, instance)]
         lenient = self._validator(name, False)
         if not lenient.is_valid(instance):
-            return [SchemaIssue(p, m, "failure") for p, m in _issues(lenient, instance)]
+            walker = self._specialized(name, instance, False) or lenient
+            return [SchemaIssue(p, m, "failure") for p, m in _issues(walker, instance)]
         if not explain:
             return [SchemaIssue("", "", "erratum")]
-        return [self._explain(name, p, m) for p, m in _issues(strict, instance)]
+        walker = self._specialized(name, instance, True) or strict
+        return [self._explain(name, p, m) for p, m in _issues(walker, instance)]
+
+    def _specialized(self, name: str, instance: Any, strict: bool) -> Any:
+        """A validator for `name` in which each member typed by a tagged union is narrowed to the variant
+        the instance's tag names: its error walk then skips the other variants (e.g. 28 output items)."""
+        doc = self.bundle if strict else self.lenient_doc
+        schema = doc["components"]["schemas"].get(name, {})
+        props = schema.get("properties") if isinstance(schema, dict) else None
+        if not isinstance(props, dict) or not isinstance(instance, dict):
+            return None
+        narrowed = {}
+        for key, sub in props.items():
+            value = instance.get(key)
+            ref = sub.get("$ref") if isinstance(sub, dict) else None
+            if isinstance(ref, str) and isinstance(value, dict) and isinstance(value.get("type"), str):
+                variant = self._variants(doc, ref).get(value["type"])
+                if variant is not None:
+                    narrowed[key] = variant
+        if not narrowed:
+            return None
+        key = (name, tuple(sorted(narrowed.items())), strict)
+        found = self._narrow_cache.get(key)
+        if found is None:
+            refs = {k: {"$ref": f"#/components/schemas/{v}"} for k, v in narrowed.items()}
+            root = {"components": doc["components"], **schema, "properties": {**props, **refs}}
+            found = self._narrow_cache[key] = jsonschema_rs.Draft202012Validator(root)
+        return found
+
+    def _variants(self, doc: dict[str, Any], ref: str) -> dict[str, str]:
+        """The variants of the union at `ref`, by their `type` tag (empty when it is not a tagged union)."""
+        union = pointer.split(ref)[-1]
+        found = self._variant_cache.get((union, doc is self.bundle))
+        if found is None:
+            schemas = doc["components"]["schemas"]
+            node = schemas.get(union, {})
+            found = {}
+            options = node.get("oneOf", node.get("anyOf")) if isinstance(node, dict) else None
+            for option in options if isinstance(options, list) else []:
+                target = option.get("$ref") if isinstance(option, dict) else None
+                if isinstance(target, str):
+                    for tag in tag_values(schemas.get(pointer.split(target)[-1], {})):
+                        found.setdefault(tag, pointer.split(target)[-1])
+            self._variant_cache[(union, doc is self.bundle)] = found
+        return found
 
     def _explain(self, name: str, where: str, message: str) -> SchemaIssue:
         found = self._by_schema.get(name)

@@ -310,7 +310,9 @@ class ResponseStream(_StreamBase):
         import httpx
 
         try:
-            chunks = self.response.iter_bytes()
+            # without a content-encoding, the raw bytes are the body: skip httpx's decoder layer
+            plain = self.response.headers.get("content-encoding", "identity") == "identity"
+            chunks = self.response.iter_raw() if plain else self.response.iter_bytes()
             first = next((chunk for chunk in chunks if chunk), b"")
             if _is_json(first, self.response):
                 yield self._json_instead(first + b"".join(chunks))
@@ -386,7 +388,8 @@ class AsyncResponseStream(_StreamBase):
         import httpx
 
         try:
-            chunks = self.response.aiter_bytes()
+            plain = self.response.headers.get("content-encoding", "identity") == "identity"
+            chunks = self.response.aiter_raw() if plain else self.response.aiter_bytes()
             first = b""
             async for chunk in chunks:
                 if chunk:

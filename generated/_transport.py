@@ -181,6 +181,17 @@ def import_httpx() -> None:
             del sys.modules["httpx._main"]
 
 
+def tls_for(base_url: str) -> Any:
+    """httpx's `verify` for a client of `base_url`. A plain-http URL never needs TLS: give it a context
+    without CA certificates (loading the bundle costs ~50 ms of every cold start), which fails closed if
+    TLS were ever attempted. An https URL gets httpx's default verification."""
+    if base_url.lower().startswith("https:"):
+        return True
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 def make_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     import httpx
 
@@ -316,7 +327,9 @@ class SyncTransport(_Config):
         import httpx
 
         self._owns_client = http_client is None
-        self.http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
+        self.http = (
+            http_client if http_client is not None else httpx.Client(timeout=self.timeout, verify=tls_for(self.base_url))
+        )
 
     def close(self) -> None:
         if self._owns_client:
@@ -362,7 +375,9 @@ class AsyncTransport(_Config):
         import httpx
 
         self._owns_client = http_client is None
-        self.http = http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
+        self.http = (
+            http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout, verify=tls_for(self.base_url))
+        )
 
     async def close(self) -> None:
         if self._owns_client:

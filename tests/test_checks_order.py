@@ -206,3 +206,10 @@ def test_unknown_event_type_is_a_failure_unless_the_profile_allows_its_prefix() 
     assert found[0].fails and "2.3.0" in found[0].message
     allowed = Profile(name="vendor", extension_events=("vendor.",))
     assert "event_type_known" not in failures(s.findings(allowed))
+
+
+def test_background_streams_may_open_with_queued() -> None:
+    s = Stream.load(TEXT)
+    s.events[1].data["type"] = s.events[1].name = "response.queued"  # type: ignore[index]
+    s.events[1].data["response"]["status"] = "queued"  # type: ignore[index]
+    assert "stream_opens_in_progress" not in failures(s.findings())

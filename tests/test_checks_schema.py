@@ -72,3 +72,11 @@ def test_every_check_has_a_test_that_makes_it_fail() -> None:
     text = "".join(p.read_text(encoding="utf-8") for p in here.glob("test_checks_*.py"))
     untested = sorted(name for name in load_all() if f'"{name}"' not in text)
     assert untested == []
+
+
+def test_streamed_error_event_shape() -> None:
+    s = Stream.load("openai/stream_error_event_then_failed.sse")
+    assert not failures(s.findings())
+    del s.first("error")["error"]["message"]
+    found = [f for f in s.findings() if f.check == "event_matches_schema" and f.fails]
+    assert [f.pointer for f in found] == ["/error/message"]

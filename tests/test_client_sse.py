@@ -147,3 +147,15 @@ def test_a_json_response_to_a_stream_request_reads_as_its_completed_event() -> N
         stream = client.responses.create(model="m", input="x", stream=True)
         assert [e.type for e in stream] == ["response.completed"]
         assert stream.get_final_response().id == json.loads(body)["id"]
+
+
+def test_a_gzip_encoded_stream_is_decoded() -> None:
+    import gzip
+    from dataclasses import replace
+
+    body = (CORPUS / "openai" / "text_stream.sse").read_bytes()
+    packed = gzip.compress(body)
+    reply = replace(Reply.sse(packed[:100], packed[100:]), headers={"content-encoding": "gzip"})
+    with scripted_server(reply) as (url, _), ResponsesClient(base_url=url, api_key=KEY) as client:
+        stream = client.responses.create(model="m", input="x", stream=True)
+        assert stream.get_final_text() == _deltas(body) != ""

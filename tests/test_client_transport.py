@@ -278,3 +278,15 @@ def test_retry_delays_from_headers_are_capped_and_backoff_is_jittered() -> None:
     first = [backoff(0) for _ in range(50)]
     assert all(0.375 <= d <= 0.5 for d in first) and len(set(first)) > 1
     assert all(MAX_RETRY_DELAY * 0.75 <= backoff(10) <= MAX_RETRY_DELAY for _ in range(20))
+
+
+def test_plain_http_clients_skip_the_ca_bundle_and_https_clients_verify() -> None:
+    import ssl
+
+    from generated._transport import tls_for
+
+    assert tls_for("https://api.openai.com/v1") is True
+    context = tls_for("http://127.0.0.1:8000/v1")
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0

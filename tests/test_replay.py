@@ -69,6 +69,9 @@ def test_failures_exit_1_and_bad_input_exits_2(tmp_path: Path, capsys: pytest.Ca
     assert main(["replay", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "x.meta.yaml: at '': not valid YAML" in err and "Traceback" not in err
+    (tmp_path / "x.meta.yaml").write_text("status: two hundred")
+    assert main(["replay", str(bad)]) == 2
+    assert "x.meta.yaml: at /status: expected int or NoneType" in capsys.readouterr().err
 
 
 def test_recordings_regenerate_from_the_seeds(tmp_path: Path) -> None:
@@ -117,3 +120,15 @@ def test_seed_recordings_parse_into_the_generated_models(path: Path) -> None:
     else:  # AceData's reference documents a chat.completion, which no Response reader accepts
         with pytest.raises(ValueError):
             Response.model_validate_json(path.read_bytes())
+
+
+def test_live_reproduce_line_names_the_variable_not_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.engine import check_json_body
+    from conformance.findings import Source
+
+    monkeypatch.setenv("PROVIDER_KEY", "sk-secret-value")
+    source = Source.live("https://api.example.test/v1", body={"model": "m", "input": "hi"}, key_env="PROVIDER_KEY")
+    found = check_json_body(b"{}", profile="openai", source=source)
+    assert found and all(f.reproduce == source.reproduce for f in found)
+    assert '"Authorization: Bearer $PROVIDER_KEY"' in source.reproduce
+    assert "sk-secret" not in json.dumps([f.to_dict() for f in found])

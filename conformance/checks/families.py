@@ -27,6 +27,8 @@ class DeltaFamily:
     done: str
     value: str | None
     keys: tuple[str, ...]
+    #: the key that names a part (content_index, summary_index) when a part event frames this value
+    part_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ def derive(document: dict[str, Any], event_types: dict[str, str]) -> Families:
     types = set(event_types)
     lifecycle = {t for t, n in event_types.items() if "response" in _props(schemas, n)}
     suffix = {t: t.rsplit(".", 1)[-1] for t in types}
+    part_fields = {
+        next((k for k in ("content_index", "summary_index") if k in _props(schemas, event_types[t])), "")
+        for t in types
+        if t.rpartition(".")[0].endswith("_part")
+    } - {""}
     deltas: dict[str, DeltaFamily] = {}
     for t in sorted(types):
         if not t.endswith(".delta") or t[:-6] + ".done" not in types:
@@ -65,7 +72,8 @@ def derive(document: dict[str, Any], event_types: dict[str, str]) -> Families:
         dprops, oprops = _props(schemas, event_types[t]), _props(schemas, event_types[done])
         values = [k for k, v in oprops.items() if k not in dprops and k not in SKIP_VALUE and v.get("type") == "string"]
         keys = tuple(k for k in INDEX_FIELDS if k in dprops)
-        fam = DeltaFamily(prefix, t, done, values[0] if len(values) == 1 else None, keys)
+        part = next((k for k in keys if k in part_fields), None)
+        fam = DeltaFamily(prefix, t, done, values[0] if len(values) == 1 else None, keys, part)
         deltas[t] = deltas[done] = fam
     parts: dict[str, str] = {}
     for t in types:

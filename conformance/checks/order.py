@@ -174,7 +174,7 @@ def stream_part_added_once(ctx: StreamContext, event: dict[str, Any]) -> None:
 def stream_part_added_before_deltas(ctx: StreamContext, event: dict[str, Any]) -> None:
     """A part is added (and not yet done) before the deltas that fill it."""
     fam = ctx.families.deltas[event["type"]]
-    field = next(k for k in fam.keys if k in ctx.families.parts.values())
+    field = fam.part_field or ""
     state = ctx.parts.get(_part_key(ctx, event, field))
     if state is None and not _unparted(ctx, fam.prefix):
         ctx.report(

@@ -21,10 +21,11 @@ def report_issues(ctx: Any, issues: list[SchemaIssue], what: str, instance: Any 
     """Failures one by one; errata and drift once per explanation (they repeat on every event)."""
     for issue in issues:
         if issue.basis == "failure":
+            required = issue.message.endswith("is a required property")
             ctx.report(
                 f"{what}: {issue.message}",
                 pointer=issue.pointer,
-                expected="a value the spec allows",
+                expected="present (required)" if required else "a value the spec allows",
                 received=_at(instance, issue.pointer),
             )
             continue
@@ -71,6 +72,11 @@ def event_matches_schema(ctx: StreamContext, event: dict[str, Any]) -> None:
     if not issues or (issues[0].basis != "failure" and name in explained):
         return  # errata of this schema were reported on an earlier event of the stream
     if not issues[0].message:
+        response = event.get("response")
+        last = ctx.__dict__.get("_explained_response")
+        if response is not None and response == last:
+            return  # the same response as an explained lifecycle event (in_progress repeats created)
+        ctx.__dict__["_explained_response"] = response
         issues = ctx.validators.check(name, _without_output(event, ctx), strict_only=False)
     explained.add(name)
     report_issues(ctx, issues, name, event)

@@ -15,10 +15,12 @@ def observe(ctx: StreamContext, event: dict[str, Any], size: int) -> None:
     if ctx.events == 0:
         ctx.first_type = etype if isinstance(etype, str) else None
     ctx.events += 1
-    _sequence(ctx, event)
+    _sequence(ctx)
     if ctx.terminal_type is not None:
         ctx.after_terminal += 1
-    if etype in fam.lifecycle:
+    if etype in fam.deltas:
+        _value(ctx, event, etype)
+    elif etype in fam.lifecycle:
         _lifecycle(ctx, event, etype)
     elif etype == fam.error:
         ctx.error_at, ctx.error_resolved = ctx.frame_index, False
@@ -27,8 +29,6 @@ def observe(ctx: StreamContext, event: dict[str, Any], size: int) -> None:
     elif etype in fam.parts:
         key = (event.get("output_index"), fam.parts[etype], event.get(fam.parts[etype]))
         ctx.parts[key] = etype in fam.part_done
-    elif etype in fam.deltas:
-        _value(ctx, event, etype)
     elif etype == fam.annotation:
         k = (event.get("output_index"), event.get("content_index"))
         ctx.annotations[k] = ctx.annotations.get(k, 0) + 1
@@ -38,9 +38,10 @@ def observe(ctx: StreamContext, event: dict[str, Any], size: int) -> None:
             item.phase = fam.phases[etype][1]
 
 
-def _sequence(ctx: StreamContext, event: dict[str, Any]) -> None:
-    seq = event.get("sequence_number")
-    if isinstance(seq, int) and not isinstance(seq, bool):
+def _sequence(ctx: StreamContext) -> None:
+    """`ctx.seq` is the event's sequence_number when it is an integer (set by the engine)."""
+    seq = ctx.seq
+    if seq is not None:
         ctx.seq_seen += 1
         ctx.last_seq = seq
     else:
