@@ -40,6 +40,8 @@ class Plan:
     frame: tuple[Check, ...]
     opening: tuple[Check, ...]
     unknown: tuple[Check, ...]
+    after_terminal: tuple[Check, ...]
+    after_error: tuple[Check, ...]
     by_type: dict[str, tuple[Check, ...]]
     end: tuple[Check, ...]
     body: tuple[Check, ...]
@@ -67,6 +69,8 @@ def plan_for(validators: SpecValidators) -> Plan:
         pairs("frame"),
         pairs("opening"),
         pairs("unknown") + every,
+        pairs("after_terminal"),
+        pairs("after_error"),
         by_type,
         pairs("end"),
         pairs("body"),
@@ -127,16 +131,22 @@ def _keyable(event: dict[str, Any]) -> dict[str, Any]:
 def _frame(ctx: StreamContext, plan: Plan, frame: Frame) -> None:
     ctx.frame_index = frame.index
     event = _event(frame.data)
-    seq = event.get("sequence_number") if event is not None else None
+    if event is None:
+        ctx.seq = None
+        _run(ctx, plan.frame, frame, event)
+        return
+    seq = event.get("sequence_number")
     ctx.seq = seq if type(seq) is int else None
     if not clean(frame, event):
         _run(ctx, plan.frame, frame, event)
-    if event is None:
-        return
     event = _keyable(event)
     if ctx.events < 2:
         _run_event(ctx, plan.opening, event)
     _run_event(ctx, plan.by_type.get(event["type"], plan.unknown), event)
+    if ctx.terminal_type is not None:
+        _run_event(ctx, plan.after_terminal, event)
+    if not ctx.error_resolved:
+        _run_event(ctx, plan.after_error, event)
     observe(ctx, event, len(frame.data))
 
 

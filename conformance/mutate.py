@@ -87,7 +87,7 @@ def drop_event(frames: Frames, pos: int) -> Frames | None:
 
 def duplicate_event(frames: Frames, pos: int) -> Frames | None:
     i = _json_frames(frames)[pos]
-    return [*frames[:i + 1], frames[i], *frames[i + 1:]]
+    return [*frames[: i + 1], frames[i], *frames[i + 1 :]]
 
 
 def swap_adjacent(frames: Frames, pos: int) -> Frames | None:

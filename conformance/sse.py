@@ -104,9 +104,16 @@ class SseReader:
         self._offset += len(body)
         out: list[Frame] = []
         for line in text.split("\n")[:-1]:
-            frame = self._text(line)
-            if frame is not None:
-                out.append(frame)
+            if line.startswith("data: "):  # the common lines, inlined; `_text` has the general rules
+                if self._event is None and not self._data:
+                    self._data_first = True
+                self._data.append(line[6:])
+            elif line.startswith("event: "):
+                self._event = line[7:]
+            else:
+                frame = self._text(line)
+                if frame is not None:
+                    out.append(frame)
         return out
 
     def close(self) -> list[Frame]:

@@ -8,6 +8,8 @@ Kinds and their signatures:
 - ``opening`` ``(ctx: StreamContext, event: dict) -> None``: the first two events of a stream;
 - ``event``  ``(ctx: StreamContext, event: dict) -> None``: events whose `type` the selector accepts;
 - ``unknown`` ``(ctx: StreamContext, event: dict) -> None``: events of a type the spec does not define;
+- ``after_terminal`` / ``after_error`` ``(ctx: StreamContext, event: dict) -> None``: events that follow a
+  terminal event / an `error` event not yet followed by `response.failed`;
 - ``end``    ``(ctx: StreamContext) -> None``: at the end of a stream;
 - ``body``   ``(ctx: BodyContext, body: Any) -> None``: a parsed JSON response body;
 - ``error``  ``(ctx: BodyContext, body: Any) -> None``: a parsed error body;
@@ -39,7 +41,19 @@ class CheckInfo:
 
 
 REGISTRY: dict[str, CheckInfo] = {}
-KINDS = ("start", "frame", "opening", "event", "unknown", "end", "body", "error", "unparsed")
+KINDS = (
+    "start",
+    "frame",
+    "opening",
+    "event",
+    "unknown",
+    "after_terminal",
+    "after_error",
+    "end",
+    "body",
+    "error",
+    "unparsed",
+)
 
 
 def check(kind: str, on: Selector | None = None) -> Callable[[F], F]:

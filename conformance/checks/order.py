@@ -265,14 +265,14 @@ def stream_single_terminal(ctx: StreamContext, event: dict[str, Any]) -> None:
         )
 
 
-@check("event")
+@check("after_terminal")
 def stream_nothing_after_terminal(ctx: StreamContext, event: dict[str, Any]) -> None:
     """Nothing follows the terminal event."""
     if ctx.terminal_type is not None and event["type"] not in ctx.families.terminal:
         ctx.report(f"{event['type']} after the terminal {ctx.terminal_type}", received=event["type"])
 
 
-@check("event")
+@check("after_error")
 def stream_error_followed_by_failed(ctx: StreamContext, event: dict[str, Any]) -> None:
     """An `error` event is followed by `response.failed`."""
     if not ctx.error_resolved and not event["type"].endswith(".failed"):

@@ -61,11 +61,8 @@ def _drift(body: str) -> list[dict[str, str]]:
     return [
         note
         for key, note in DOC_DRIFT.items()
-        if (key == "web_search_call"
-        and f'"{key}"' in body)
-        or (key == "input_tokens_details"
-        and '"usage"' in body
-        and f'"{key}"' not in body.split('"usage"', 1)[1])
+        if (key == "web_search_call" and f'"{key}"' in body)
+        or (key == "input_tokens_details" and '"usage"' in body and f'"{key}"' not in body.split('"usage"', 1)[1])
     ]
 
 
