@@ -23,7 +23,7 @@ from conformance.checks.context import BodyContext, StreamContext
 from conformance.checks.families import Families, derive
 from conformance.checks.framing import clean
 from conformance.checks.state import observe
-from conformance.findings import Finding, Source
+from conformance.findings import Finding, Severity, Source, cut
 from conformance.profiles import DEFAULT, Profile, load_profile
 from conformance.schema import SpecValidators, default_validators
 from conformance.sse import Frame, SseReader
@@ -233,3 +233,52 @@ def check_error(
     else:
         _run(ctx, plan.error, parsed)
     return [prof.classify(f) for f in ctx.findings]
+
+
+def check_operation_body(
+    body: bytes | str,
+    schema: str,
+    *,
+    operation: str,
+    profile: Profile | str | None = None,
+    source: Source | None = None,
+    validators: SpecValidators | None = None,
+) -> list[Finding]:
+    """Check a 2xx JSON body of an operation that does not return a `Response` (a list of input items,
+    a deletion, a token count) against the operation's own schema."""
+    prof = _profile(profile)
+    val = validators or default_validators()
+    src = source or Source(operation, operation)
+    parsed, problem = _parse(body)
+
+    def finding(message: str, **kw: Any) -> Finding:
+        return Finding(
+            check="operation_response_matches_schema",
+            message=message,
+            source=src.name,
+            operation=operation,
+            reproduce=src.reproduce,
+            **kw,
+        )
+
+    if problem is not None:
+        received = body[:200] if isinstance(body, str) else body[:200].decode("utf-8", "replace")
+        return [prof.classify(finding(f"the body is not JSON: {problem}", severity=Severity.FAILURE,
+                                      expected=f"a JSON {schema}", received=received))]  # fmt: skip
+    out = []
+    for issue in val.check(schema, parsed):
+        severity = {"drift": Severity.DRIFT, "erratum": Severity.DEVIATION}.get(issue.basis, Severity.FAILURE)
+        out.append(
+            prof.classify(
+                finding(
+                    f"the {operation} body does not match {schema}: {issue.message}",
+                    severity=severity,
+                    pointer=issue.pointer,
+                    expected=f"#/components/schemas/{schema}",
+                    received=cut(parsed),
+                    note=issue.why,
+                    basis=issue.basis,
+                )
+            )
+        )
+    return out

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from conformance.engine import check_error, check_json_body, check_stream
+from conformance.engine import check_error, check_json_body, check_operation_body, check_stream
 from conformance.findings import Finding, Severity, Source
 from conformance.profiles import DEFAULT, Profile, available, load_profile
 from conformance.recordings import HERE as BUNDLED
@@ -39,6 +39,8 @@ class Recording:
     complete: bool = True
     artifacts: tuple[tuple[str, str], ...] = ()
     drift: tuple[tuple[str, str, str], ...] = ()
+    #: the operation whose answer this is (sidecar `operation`); bodies that are not a `Response` need it
+    operation: str = "createResponse"
 
 
 @dataclass
@@ -160,6 +162,7 @@ def load_recording(path: Path, profile: str | None = None) -> Recording:
         complete=bool(meta.get("complete", True)),
         artifacts=artifacts,
         drift=drift,
+        operation=str(meta.get("operation", "createResponse")),
     )
 
 
@@ -180,9 +183,27 @@ def check_recording(rec: Recording, profile: Profile | None = None) -> Result:
         found = check_error(
             rec.status, None, rec.path.read_bytes(), content_type=rec.content_type, profile=prof, source=source
         )
+    elif (schema := _response_schema(rec.operation)) != "Response":
+        # an operation answering with another schema (or, like deleteResponse, with none the spec describes)
+        found = [] if schema is None else _operation_body(rec, schema, prof, source)
     else:
         found = check_json_body(rec.path.read_bytes(), content_type=rec.content_type, profile=prof, source=source)
     return Result(rec, [_artifact(f, rec) for f in found])
+
+
+def _operation_body(rec: Recording, schema: str, prof: Profile, source: Source) -> list[Finding]:
+    return check_operation_body(rec.path.read_bytes(), schema, operation=rec.operation, profile=prof, source=source)
+
+
+def _response_schema(operation: str) -> str | None:
+    """The schema of an operation's 2xx JSON body, from the spec (`Response` for unknown operations)."""
+    from conformance.schema import default_validators
+    from generator.spec_view import operations
+
+    for op in operations(default_validators().bundle):
+        if op.operation_id == operation:
+            return op.response_schema
+    return "Response"
 
 
 def _artifact(finding: Finding, rec: Recording) -> Finding:

@@ -1900,8 +1900,8 @@ class ResponseUsage(BaseModel):
     )
     input_tokens: Annotated[int, Field(description="The number of input tokens.")]
     input_tokens_details: Annotated[
-        ResponseUsageInputTokensDetails, Field(description="A detailed breakdown of the input tokens.")
-    ]
+        ResponseUsageInputTokensDetails | None, Field(description="A detailed breakdown of the input tokens.")
+    ] = None
     output_tokens: Annotated[int, Field(description="The number of output tokens.")]
     output_tokens_details: Annotated[
         ResponseUsageOutputTokensDetails, Field(description="A detailed breakdown of the output tokens.")

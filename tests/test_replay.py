@@ -90,17 +90,10 @@ def test_sidecars_say_where_each_recording_comes_from() -> None:
         assert meta["source"].startswith("seeds/") and "/work" not in sidecar.read_text()
 
 
-#: documented examples the generated readers reject: reported to the models' owner (a reader leniency for
-#: `usage.input_tokens_details`, which OpenAI's own documented examples of 003 omit)
-READER_GAPS = {"openai/functions.json", "openai/streaming.sse"}
-
-
 def _recordings() -> list[object]:
     out: list[object] = []
     for p in sorted(p for p in HERE.rglob("*") if p.suffix in (".json", ".sse")):
-        name = f"{p.parent.name}/{p.name}"
-        gap = pytest.mark.xfail(reason="generated readers require usage.input_tokens_details", raises=ValueError)
-        out.append(pytest.param(p, id=name, marks=[gap] if name in READER_GAPS else []))
+        out.append(pytest.param(p, id=f"{p.parent.name}/{p.name}"))
     return out
 
 

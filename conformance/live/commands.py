@@ -16,7 +16,7 @@ import yaml
 from conformance.cli import EXIT_FAIL, EXIT_OK, EXIT_UNREACHABLE, UsageError
 from conformance.console import print_results
 from conformance.live.fuzz import run_fuzz
-from conformance.live.runner import response_schemas, run_scenarios
+from conformance.live.runner import run_scenarios
 from conformance.live.scenarios import SCENARIOS
 from conformance.live.session import Exchange, Session, Unreachable, redact
 from conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
@@ -99,10 +99,7 @@ def record(args: argparse.Namespace) -> int:
         except Unreachable as exc:
             print(f"respkit: error: {redact(str(exc), key)}")
             return EXIT_UNREACHABLE
-        # bodies of other operations (lists, deletions, counts) are not recordings replay can read
-        exchanges = [
-            e for e in session.exchanges if e.kind != "json" or response_schemas().get(e.operation) == "Response"
-        ]
+        exchanges = list(session.exchanges)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".respkit-record-", dir=out))
     try:
@@ -124,6 +121,7 @@ def _write(folder: Path, exchange: Exchange, index: int, profile: str, key: str)
         "provider": profile,
         "profile": profile,
         "source": "respkit record",
+        "operation": exchange.operation,
         "status": exchange.status,
         "content_type": exchange.content_type,
         "request": redact(_summary(exchange), key),

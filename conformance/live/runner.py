@@ -7,8 +7,8 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from conformance.engine import check_error, check_json_body, check_stream
-from conformance.findings import Finding, Severity, Source, cut
+from conformance.engine import check_error, check_json_body, check_operation_body, check_stream
+from conformance.findings import Finding, Severity, Source
 from conformance.live.scenarios import SCENARIOS, Conversation
 from conformance.live.session import Exchange, Session
 from conformance.profiles import Profile
@@ -48,45 +48,9 @@ def _engine(exchange: Exchange, profile: Profile) -> list[Finding]:
     schema = response_schemas().get(exchange.operation)
     if schema == "Response":
         return check_json_body(exchange.body, content_type=exchange.content_type, profile=profile, source=source)
-    return _check_other_body(exchange, schema, profile, source)
-
-
-def _check_other_body(exchange: Exchange, schema: str | None, profile: Profile, source: Source) -> list[Finding]:
-    """Bodies other than `Response` (lists, deletions, counts) against the operation's own schema."""
     if schema is None:
         return []
-    try:
-        value = exchange.json()
-    except ValueError as exc:
-        finding = Finding(
-            check="operation_response_matches_schema",
-            severity=Severity.FAILURE,
-            message=f"the body is not JSON: {exc}",
-            source=source.name,
-            operation=source.operation,
-            expected=f"a JSON {schema}",
-            received=cut(exchange.body[:200].decode("utf-8", "replace")),
-            reproduce=source.reproduce,
-        )
-        return [profile.classify(finding)]
-    findings = []
-    for issue in default_validators().check(schema, value):
-        severity = {"drift": Severity.DRIFT, "erratum": Severity.DEVIATION}.get(issue.basis, Severity.FAILURE)
-        finding = Finding(
-            check="operation_response_matches_schema",
-            severity=severity,
-            message=f"the {exchange.operation} body does not match {schema}: {issue.message}",
-            source=source.name,
-            operation=source.operation,
-            pointer=issue.pointer,
-            expected=f"#/components/schemas/{schema}",
-            received=cut(value),
-            reproduce=source.reproduce,
-            note=issue.why,
-            basis=issue.basis,
-        )
-        findings.append(profile.classify(finding))
-    return findings
+    return check_operation_body(exchange.body, schema, operation=exchange.operation, profile=profile, source=source)
 
 
 def run_scenarios(

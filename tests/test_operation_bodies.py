@@ -1,0 +1,41 @@
+"""Bodies of operations that do not return a `Response` (input items, token counts) are checked
+against their own schema, live and in replay (the sidecar's `operation` says which)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from conformance.engine import check_operation_body
+from conformance.replay import load_recording, replay
+from conformance.server import run_server
+
+
+def _items_page() -> bytes:
+    with run_server() as url:
+        headers = {"Authorization": "Bearer k"}
+        created = httpx.post(f"{url}/responses", json={"model": "m", "input": "hi"}, headers=headers).json()
+        return httpx.get(f"{url}/responses/{created['id']}/input_items", headers=headers).content
+
+
+def test_a_valid_page_passes_and_a_broken_one_fails() -> None:
+    page = _items_page()
+    assert check_operation_body(page, "ResponseItemList", operation="listInputItems", profile="strict") == []
+    broken = json.loads(page)
+    broken["data"] = "not a list"
+    found = check_operation_body(json.dumps(broken), "ResponseItemList", operation="listInputItems")
+    assert [f.check for f in found] == ["operation_response_matches_schema"]
+    assert found[0].pointer == "/data" and found[0].fails
+
+
+def test_replay_reads_the_operation_from_the_sidecar(tmp_path: Path) -> None:
+    page = json.loads(_items_page())
+    page["has_more"] = "yes"
+    (tmp_path / "items.json").write_text(json.dumps(page))
+    (tmp_path / "items.meta.yaml").write_text("provider: openai\nprofile: openai\noperation: listInputItems\n")
+    assert load_recording(tmp_path / "items.json").operation == "listInputItems"
+    [result] = replay([tmp_path])
+    failed = [(f.check, f.pointer) for f in result.findings if f.fails]
+    assert failed == [("operation_response_matches_schema", "/has_more")]
