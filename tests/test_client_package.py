@@ -44,7 +44,8 @@ def test_generated_package_is_self_contained_and_lazy(tmp_path: Path) -> None:
         assert "from generator" not in source and "from conformance" not in source, path.name
     isolated = [sys.executable, "-I", "-c"]  # -I: no current directory, no user site: only the venv + tmp_path
     env_path = (
-        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); sys.path = [p for p in sys.path if {str(REPO)!r} not in p]"
+        # drop the repository itself from the path (not the venv, which may live inside it)
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); sys.path = [p for p in sys.path if p != {str(REPO)!r}]"
     )
     with run_server(api_keys={"sk-user"}) as url:
         out = subprocess.run([*isolated, env_path + "\n" + USER_SCRIPT, url], capture_output=True, text=True,
