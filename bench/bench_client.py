@@ -29,17 +29,43 @@ MODEL = "gpt-4.1"
 
 
 def _response(status: str, text: str | None) -> dict[str, object]:
-    output = [] if text is None else [{
-        "id": "msg_bench", "type": "message", "status": "completed", "role": "assistant",
-        "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
-    }]
+    output = (
+        []
+        if text is None
+        else [
+            {
+                "id": "msg_bench",
+                "type": "message",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+            }
+        ]
+    )
     return {
-        "id": "resp_bench", "object": "response", "created_at": 1_700_000_000, "status": status,
-        "error": None, "incomplete_details": None, "instructions": None, "max_output_tokens": None,
-        "model": MODEL, "output": output, "parallel_tool_calls": True, "previous_response_id": None,
-        "reasoning": {"effort": None, "summary": None}, "store": True, "temperature": 1.0,
-        "text": {"format": {"type": "text"}}, "tool_choice": "auto", "tools": [], "top_p": 1.0,
-        "truncation": "disabled", "usage": None, "user": None, "metadata": {},
+        "id": "resp_bench",
+        "object": "response",
+        "created_at": 1_700_000_000,
+        "status": status,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "max_output_tokens": None,
+        "model": MODEL,
+        "output": output,
+        "parallel_tool_calls": True,
+        "previous_response_id": None,
+        "reasoning": {"effort": None, "summary": None},
+        "store": True,
+        "temperature": 1.0,
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": None,
+        "user": None,
+        "metadata": {},
     }
 
 
@@ -53,20 +79,48 @@ def canned_stream(deltas: int) -> list[bytes]:
         {"type": "response.created", "response": _response("in_progress", None)},
         {"type": "response.in_progress", "response": _response("in_progress", None)},
         {"type": "response.output_item.added", "output_index": 0, "item": item},
-        {"type": "response.content_part.added", "item_id": "msg_bench", "output_index": 0, "content_index": 0,
-         "part": part},
+        {
+            "type": "response.content_part.added",
+            "item_id": "msg_bench",
+            "output_index": 0,
+            "content_index": 0,
+            "part": part,
+        },
     ]
     for word in words:
-        events.append({"type": "response.output_text.delta", "item_id": "msg_bench", "output_index": 0,
-                       "content_index": 0, "delta": word, "logprobs": [], "obfuscation": "x1y2z3"})
+        events.append(
+            {
+                "type": "response.output_text.delta",
+                "item_id": "msg_bench",
+                "output_index": 0,
+                "content_index": 0,
+                "delta": word,
+                "logprobs": [],
+                "obfuscation": "x1y2z3",
+            }
+        )
     done_part = {**part, "text": text}
     events += [
-        {"type": "response.output_text.done", "item_id": "msg_bench", "output_index": 0, "content_index": 0,
-         "text": text, "logprobs": []},
-        {"type": "response.content_part.done", "item_id": "msg_bench", "output_index": 0, "content_index": 0,
-         "part": done_part},
-        {"type": "response.output_item.done", "output_index": 0,
-         "item": {**item, "status": "completed", "content": [done_part]}},
+        {
+            "type": "response.output_text.done",
+            "item_id": "msg_bench",
+            "output_index": 0,
+            "content_index": 0,
+            "text": text,
+            "logprobs": [],
+        },
+        {
+            "type": "response.content_part.done",
+            "item_id": "msg_bench",
+            "output_index": 0,
+            "content_index": 0,
+            "part": done_part,
+        },
+        {
+            "type": "response.output_item.done",
+            "output_index": 0,
+            "item": {**item, "status": "completed", "content": [done_part]},
+        },
         {"type": "response.completed", "response": _response("completed", text)},
     ]
     frames = []
@@ -92,15 +146,18 @@ async def _serve(port_file: Path, deltas: int) -> None:
                         length = int(value)
                 body = await reader.readexactly(length) if length else b""
                 if b'"stream":true' in body.replace(b" ", b""):
-                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-                                 b"transfer-encoding: chunked\r\n\r\n")
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+                    )
                     for start in range(0, len(chunks), 256):
-                        writer.write(b"".join(chunks[start:start + 256]))
+                        writer.write(b"".join(chunks[start : start + 256]))
                         await writer.drain()
                     writer.write(b"0\r\n\r\n")
                 else:
-                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                                 b"content-length: %d\r\n\r\n%s" % (len(json_body), json_body))
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                        b"content-length: %d\r\n\r\n%s" % (len(json_body), json_body)
+                    )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -235,8 +292,10 @@ def main() -> None:
         print("           until the create returned | until the process exited")
         for name in COLD:
             print(f"  {name:8} {cold[name]:8.3f}                    | {whole[name]:8.3f}")
-        print(f"  ratio    {cold['respkit'] / cold['openai']:8.2f}   (target <= 0.50)     | "
-              f"{whole['respkit'] / whole['openai']:8.2f}")
+        print(
+            f"  ratio    {cold['respkit'] / cold['openai']:8.2f}   (target <= 0.50)     | "
+            f"{whole['respkit'] / whole['openai']:8.2f}"
+        )
     finally:
         process.terminate()
         process.wait()

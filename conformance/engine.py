@@ -23,7 +23,7 @@ from conformance.checks.context import BodyContext, StreamContext
 from conformance.checks.families import Families, derive
 from conformance.checks.framing import clean
 from conformance.checks.state import observe
-from conformance.findings import Finding, Severity, Source, cut
+from conformance.findings import Finding, Source
 from conformance.profiles import DEFAULT, Profile, load_profile
 from conformance.schema import SpecValidators, default_validators
 from conformance.sse import Frame, SseReader
@@ -201,13 +201,7 @@ def check_json_body(
     prof = _profile(profile)
     val = validators or default_validators()
     ctx = BodyContext(val, source or Source("response"), prof.options(), content_type, 200)
-    parsed, problem = _parse(body)
-    plan = plan_for(val)
-    if problem is not None:
-        _run(ctx, plan.unparsed, body, problem)
-    else:
-        _run(ctx, plan.body, parsed)
-    return [prof.classify(f) for f in ctx.findings]
+    return _check_body(ctx, prof, body, plan_for(val).body)
 
 
 def check_error(
@@ -226,12 +220,15 @@ def check_error(
     ctx = BodyContext(
         val, source or Source("error"), prof.options(), content_type, status, dict(headers or {}), "error"
     )
+    return _check_body(ctx, prof, body, plan_for(val).error)
+
+
+def _check_body(ctx: BodyContext, prof: Profile, body: bytes | str, checks: tuple[Check, ...]) -> list[Finding]:
     parsed, problem = _parse(body)
-    plan = plan_for(val)
     if problem is not None:
-        _run(ctx, plan.unparsed, body, problem)
+        _run(ctx, plan_for(ctx.validators).unparsed, body, problem)
     else:
-        _run(ctx, plan.error, parsed)
+        _run(ctx, checks, parsed)
     return [prof.classify(f) for f in ctx.findings]
 
 
@@ -245,40 +242,17 @@ def check_operation_body(
     validators: SpecValidators | None = None,
 ) -> list[Finding]:
     """Check a 2xx JSON body of an operation that does not return a `Response` (a list of input items,
-    a deletion, a token count) against the operation's own schema."""
+    a token count) against the operation's own schema."""
     prof = _profile(profile)
     val = validators or default_validators()
-    src = source or Source(operation, operation)
+    ctx = BodyContext(val, source or Source(operation, operation), prof.options(), "application/json", 200)
+    ctx.check = "operation_response_matches_schema"
     parsed, problem = _parse(body)
-
-    def finding(message: str, **kw: Any) -> Finding:
-        return Finding(
-            check="operation_response_matches_schema",
-            message=message,
-            source=src.name,
-            operation=operation,
-            reproduce=src.reproduce,
-            **kw,
-        )
-
     if problem is not None:
-        received = body[:200] if isinstance(body, str) else body[:200].decode("utf-8", "replace")
-        return [prof.classify(finding(f"the body is not JSON: {problem}", severity=Severity.FAILURE,
-                                      expected=f"a JSON {schema}", received=received))]  # fmt: skip
-    out = []
-    for issue in val.check(schema, parsed):
-        severity = {"drift": Severity.DRIFT, "erratum": Severity.DEVIATION}.get(issue.basis, Severity.FAILURE)
-        out.append(
-            prof.classify(
-                finding(
-                    f"the {operation} body does not match {schema}: {issue.message}",
-                    severity=severity,
-                    pointer=issue.pointer,
-                    expected=f"#/components/schemas/{schema}",
-                    received=cut(parsed),
-                    note=issue.why,
-                    basis=issue.basis,
-                )
-            )
-        )
-    return out
+        ctx.report(f"the body is not JSON: {problem}", expected=f"a JSON {schema}", received=body[:200])
+    else:
+        for issue in val.check(schema, parsed):
+            message = f"the {operation} body does not match {schema}: {issue.message}"
+            ref = f"#/components/schemas/{schema}"
+            ctx.report(message, pointer=issue.pointer, expected=ref, received=parsed, basis=issue.basis, note=issue.why)
+    return [prof.classify(f) for f in ctx.findings]

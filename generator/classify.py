@@ -35,8 +35,12 @@ LABELS = {
     IMPACTS[2]: "breaking for providers",
     ADDITIVE: "additive or compatible",
 }
-KEYS = {IMPACTS[0]: "breaking-both", IMPACTS[1]: "breaking-clients", IMPACTS[2]: "breaking-providers",
-        ADDITIVE: "additive"}
+KEYS = {
+    IMPACTS[0]: "breaking-both",
+    IMPACTS[1]: "breaking-clients",
+    IMPACTS[2]: "breaking-providers",
+    ADDITIVE: "additive",
+}
 
 
 def readers(directions: frozenset[str]) -> frozenset[str]:

@@ -74,8 +74,9 @@ class _Differ:
 
     # --- schema nodes -----------------------------------------------------------------------------
 
-    def node(self, old: Prop, new: Prop, subject: str, dirs: frozenset[str], depth: int = 0, *,
-             enums: bool = True) -> None:
+    def node(
+        self, old: Prop, new: Prop, subject: str, dirs: frozenset[str], depth: int = 0, *, enums: bool = True
+    ) -> None:
         """Compare two schema nodes; ``enums=False`` for a union's inline member, whose enum values the
         union already reported."""
         if depth > MAX_DEPTH:
@@ -91,8 +92,13 @@ class _Differ:
         inner_new, at_new, _ = unwrap(new.node, new.at)
         for key, suffix in (("items", "[]"), ("additionalProperties", "{}")):
             if isinstance(inner_old.get(key), dict) and isinstance(inner_new.get(key), dict):
-                self.node(Prop(inner_old[key], f"{at_old}/{key}"), Prop(inner_new[key], f"{at_new}/{key}"),
-                          subject + suffix, dirs, depth + 1)
+                self.node(
+                    Prop(inner_old[key], f"{at_old}/{key}"),
+                    Prop(inner_new[key], f"{at_new}/{key}"),
+                    subject + suffix,
+                    dirs,
+                    depth + 1,
+                )
         for key in sorted(so.variants.keys() & sn.variants.keys()):
             self.node(so.variants[key], sn.variants[key], f"{subject}<{key}>", dirs, depth + 1, enums=False)
 
@@ -105,11 +111,17 @@ class _Differ:
             return
         if len(so.labels) > 1 and len(sn.labels) > 1 and "any" not in so.labels | sn.labels:
             for label in sorted(added):
-                self.add("variant-added", subject, at, f"union variant added: {label.removeprefix('ref:')}",
-                         readers(dirs))
+                self.add(
+                    "variant-added", subject, at, f"union variant added: {label.removeprefix('ref:')}", readers(dirs)
+                )
             for label in sorted(gone):
-                self.add("variant-removed", subject, at, f"union variant removed: {label.removeprefix('ref:')}",
-                         writers(dirs))
+                self.add(
+                    "variant-removed",
+                    subject,
+                    at,
+                    f"union variant removed: {label.removeprefix('ref:')}",
+                    writers(dirs),
+                )
             return
         wider = bool(added) or "any" in sn.labels
         narrower = (bool(gone) and "any" not in sn.labels) or "any" in so.labels
@@ -200,12 +212,14 @@ class _Differ:
         stream = frozenset([RESPONSE])
         for tag in [t for t in new if t not in old]:
             detail = f"stream event type added ({new[tag]}); strict clients reject unknown types"
-            self.add("event-type-added", f"stream event {tag}", f"/components/schemas/{new[tag]}", detail,
-                     readers(stream))
+            self.add(
+                "event-type-added", f"stream event {tag}", f"/components/schemas/{new[tag]}", detail, readers(stream)
+            )
         for tag in [t for t in old if t not in new]:
             detail = f"stream event type removed ({old[tag]})"
-            self.add("event-type-removed", f"stream event {tag}", f"/components/schemas/{old[tag]}", detail,
-                     writers(stream))
+            self.add(
+                "event-type-removed", f"stream event {tag}", f"/components/schemas/{old[tag]}", detail, writers(stream)
+            )
 
     def operations(self) -> None:
         old = {f"{op.method} {op.path}": op for op in operations(self.old)}
@@ -236,9 +250,13 @@ class _Differ:
             else:
                 if po[key].required != pn[key].required:
                     now = pn[key].required
-                    self.add("parameter-required" if now else "parameter-optional", subject, where,
-                             "optional -> required" if now else "required -> optional",
-                             writers(request) if now else readers(request))
+                    self.add(
+                        "parameter-required" if now else "parameter-optional",
+                        subject,
+                        where,
+                        "optional -> required" if now else "required -> optional",
+                        writers(request) if now else readers(request),
+                    )
                 self.node(Prop(po[key].schema, where), Prop(pn[key].schema, where), subject, request)
 
     def bodies(self, path: str, method: str, op: str, at: str) -> None:

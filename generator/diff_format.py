@@ -18,8 +18,10 @@ def _version(v: Version) -> str:
 
 def _counts(d: SpecDiff) -> str:
     o, n = d.old, d.new
-    return (f"operations {o.operations} -> {n.operations}, schemas {o.schemas} -> {n.schemas}, "
-            f"stream event types {o.event_types} -> {n.event_types}")
+    return (
+        f"operations {o.operations} -> {n.operations}, schemas {o.schemas} -> {n.schemas}, "
+        f"stream event types {o.event_types} -> {n.event_types}"
+    )
 
 
 def _tally(d: SpecDiff) -> str:
@@ -43,19 +45,36 @@ def _md(value: str) -> str:
 def markdown(d: SpecDiff, level: int = 2) -> str:
     """Markdown; ``level`` is the heading level of the title (sections are one deeper)."""
     h = "#" * level
-    lines = [f"{h} Spec diff of `/responses`", "", f"- old: `{_version(d.old)}`", f"- new: `{_version(d.new)}`",
-             f"- {_counts(d)}", f"- {_tally(d)}"]
+    lines = [
+        f"{h} Spec diff of `/responses`",
+        "",
+        f"- old: `{_version(d.old)}`",
+        f"- new: `{_version(d.new)}`",
+        f"- {_counts(d)}",
+        f"- {_tally(d)}",
+    ]
     lines += [f"- note: {_md(note)}" for note in d.notes]
     for impact, changes in d.grouped():
-        lines += ["", f"{h}# {LABELS[impact].capitalize()} ({len(changes)})", "", "| what | change | where |",
-                  "|---|---|---|"]
+        lines += [
+            "",
+            f"{h}# {LABELS[impact].capitalize()} ({len(changes)})",
+            "",
+            "| what | change | where |",
+            "|---|---|---|",
+        ]
         lines += [f"| `{_md(c.subject)}` | {_md(c.detail)} | `{_md(c.pointer)}` |" for c in changes]
     return "\n".join(lines) + "\n"
 
 
 def _change(c: Change) -> dict[str, Any]:
-    return {"impact": c.impact, "breaks": sorted(c.breaks), "kind": c.kind, "subject": c.subject,
-            "pointer": c.pointer, "detail": c.detail}
+    return {
+        "impact": c.impact,
+        "breaks": sorted(c.breaks),
+        "kind": c.kind,
+        "subject": c.subject,
+        "pointer": c.pointer,
+        "detail": c.detail,
+    }
 
 
 def as_json(d: SpecDiff) -> str:

@@ -131,12 +131,14 @@ def _union(document: dict[str, Any], node: dict[str, Any], at: str, key: str, re
         open_enum = open_enum or sub.open_enum
         if "$ref" not in member:
             variants.setdefault(variant_key(document, member), Prop(member, f"{at}/{key}/{i}"))
-    return Shape(frozenset(labels), nullable, frozenset(enum) if any_enum else None, open_enum and any_enum,
-                 variants=variants)
+    return Shape(
+        frozenset(labels), nullable, frozenset(enum) if any_enum else None, open_enum and any_enum, variants=variants
+    )
 
 
-def _merged(document: dict[str, Any], node: dict[str, Any], at: str, owner: str | None,
-            seen: frozenset[str]) -> tuple[dict[str, Prop], set[str]]:
+def _merged(
+    document: dict[str, Any], node: dict[str, Any], at: str, owner: str | None, seen: frozenset[str]
+) -> tuple[dict[str, Prop], set[str]]:
     """Properties and required names of an object schema, ``allOf`` members (and their refs) merged."""
     props: dict[str, Prop] = {}
     required: set[str] = set()
@@ -146,8 +148,9 @@ def _merged(document: dict[str, Any], node: dict[str, Any], at: str, owner: str 
         if "$ref" in member and member["$ref"] not in seen:
             name = ref_name(member["$ref"])
             target = pointer.resolve(document, member["$ref"])
-            sub_props, sub_required = _merged(document, target, member["$ref"].lstrip("#"), name,
-                                              seen | {member["$ref"]})
+            sub_props, sub_required = _merged(
+                document, target, member["$ref"].lstrip("#"), name, seen | {member["$ref"]}
+            )
         else:
             sub_props, sub_required = _merged(document, member, f"{at}/allOf/{i}", owner, seen)
         props.update(sub_props)
@@ -168,8 +171,9 @@ def shape(document: dict[str, Any], node: dict[str, Any], at: str, *, resolve: b
     for key in ("anyOf", "oneOf"):
         if isinstance(node.get(key), list) and "properties" not in node:
             union = _union(document, node, at, key, resolve)
-            return Shape(union.labels, union.nullable or wrapped_null, union.enum, union.open_enum,
-                         variants=union.variants)
+            return Shape(
+                union.labels, union.nullable or wrapped_null, union.enum, union.open_enum, variants=union.variants
+            )
     types, nullable = _types(node)
     enum, null_in_enum = _enum(node)
     props: dict[str, Prop] = {}

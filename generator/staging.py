@@ -88,8 +88,12 @@ def _swap_tree(target: Path, staging: Path) -> Callable[[], None]:
     return undo
 
 
-def commit(texts: dict[Path, str], tree: Path, files: dict[str, str],
-           swap_text: Callable[[Path, Path], Callable[[], None]] = _swap_text) -> None:
+def commit(
+    texts: dict[Path, str],
+    tree: Path,
+    files: dict[str, str],
+    swap_text: Callable[[Path, Path], Callable[[], None]] = _swap_text,
+) -> None:
     """Replace each text file and the folder ``tree`` (with exactly ``files``), all or nothing."""
     staged: dict[Path, Path] = {}
     staging: Path | None = None

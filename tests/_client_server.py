@@ -89,8 +89,9 @@ def _app(script: Script) -> Starlette:
             if reply.reset:
                 raise StreamBroken("scripted reset")
 
-        return StreamingResponse(chunks(), status_code=reply.status, headers=reply.headers,
-                                 media_type=reply.content_type)
+        return StreamingResponse(
+            chunks(), status_code=reply.status, headers=reply.headers, media_type=reply.content_type
+        )
 
     methods = ["GET", "POST", "DELETE", "PUT", "PATCH"]
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])

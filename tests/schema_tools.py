@@ -38,7 +38,7 @@ class BundleValidator:
             yield from self._report("body", self.response, json.loads(text))
         else:
             for number, payload in enumerate(_payloads(text)):
-                validator = self.events.get(payload.get("type"))
+                validator = self.events.get(str(payload.get("type")))
                 if validator is None:
                     yield f"event {number}: unknown type {payload.get('type')!r}"
                 else:

@@ -92,8 +92,14 @@ def test_stream_yields_typed_events_and_accumulates(client: ResponsesClient) -> 
 
 
 def test_accumulated_snapshot_matches_the_final_response(client: ResponsesClient) -> None:
-    tools = [{"type": "function", "name": "get_weather", "strict": False, "parameters": {
-        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
+    tools = [
+        {
+            "type": "function",
+            "name": "get_weather",
+            "strict": False,
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        }
+    ]
     stream = client.responses.create(model="o4-mini", input="weather in Paris?", tools=tools, stream=True)
     snapshots = []
     for event in stream:
@@ -200,8 +206,10 @@ def _stream_text(quirk: str) -> tuple[list[str | None], str]:
         return types, stream.get_final_text()
 
 
-@pytest.mark.parametrize("quirk", ["acedata", "openrouter", "4allapi", "wrong-content-type", "out-of-order",
-                                   "repeated-sequence", "bad-deltas"])
+@pytest.mark.parametrize(
+    "quirk",
+    ["acedata", "openrouter", "4allapi", "wrong-content-type", "out-of-order", "repeated-sequence", "bad-deltas"],
+)
 def test_quirky_streams_read_to_the_final_response(quirk: str) -> None:
     types, text = _stream_text(quirk)
     assert "response.completed" in types and None not in types

@@ -34,7 +34,10 @@ print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 def test_generated_package_is_self_contained_and_lazy(tmp_path: Path) -> None:
     made = subprocess.run(
         [sys.executable, "-m", "conformance", "generate", "--out", str(tmp_path), "--package", "myresponses"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert made.returncode == 0, made.stderr
     package = tmp_path / "myresponses"
@@ -48,8 +51,9 @@ def test_generated_package_is_self_contained_and_lazy(tmp_path: Path) -> None:
         f"import sys; sys.path.insert(0, {str(tmp_path)!r}); sys.path = [p for p in sys.path if p != {str(REPO)!r}]"
     )
     with run_server(api_keys={"sk-user"}) as url:
-        out = subprocess.run([*isolated, env_path + "\n" + USER_SCRIPT, url], capture_output=True, text=True,
-                             timeout=120)
+        out = subprocess.run(
+            [*isolated, env_path + "\n" + USER_SCRIPT, url], capture_output=True, text=True, timeout=120
+        )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result == {"text": "You said: from a user package", "streamed": "You said: streamed", "respkit_modules": []}

@@ -51,15 +51,18 @@ STREAMS = sorted(CORPUS.rglob("*.sse"))
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(STREAMS), st.lists(st.integers(min_value=1, max_value=400), min_size=1, max_size=30),
-       st.sampled_from([b"\n", b"\r\n", b"\r"]))
+@given(
+    st.sampled_from(STREAMS),
+    st.lists(st.integers(min_value=1, max_value=400), min_size=1, max_size=30),
+    st.sampled_from([b"\n", b"\r\n", b"\r"]),
+)
 def test_any_chunking_and_line_ending_decodes_the_same(path: Path, sizes: list[int], newline: bytes) -> None:
     body = path.read_bytes().replace(b"\r\n", b"\n")
     expected = decode(body)
     body = body.replace(b"\n", newline)
     chunks, at = [], 0
     for size in sizes * (len(body) // max(1, sum(sizes)) + 1):
-        chunks.append(body[at:at + size])
+        chunks.append(body[at : at + size])
         at += size
     assert decode(*chunks) == expected
 
@@ -77,7 +80,7 @@ def _deltas(body: bytes) -> str:
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_recorded_stream_reads_to_its_final_response_over_http(path: Path) -> None:
     body = path.read_bytes()
-    chunks = [body[i:i + 173] for i in range(0, len(body), 173)]
+    chunks = [body[i : i + 173] for i in range(0, len(body), 173)]
     with scripted_server(Reply.sse(*chunks)) as (url, _), ResponsesClient(base_url=url, api_key=KEY) as client:
         stream = client.responses.create(model="m", input="x", stream=True)
         if b'"type":"error"' in body.replace(b" ", b""):
@@ -104,7 +107,7 @@ def test_the_accumulated_snapshot_equals_the_terminal_response() -> None:
         terminal = [i for i, (_, d) in enumerate(frames) if b'response.completed"' in d.replace(b" ", b"")]
         if not terminal:
             continue
-        chunk = b"".join(b"data: " + d + b"\n\n" for _, d in frames[:terminal[0]])
+        chunk = b"".join(b"data: " + d + b"\n\n" for _, d in frames[: terminal[0]])
         with scripted_server(Reply.sse(chunk)) as (url, _), ResponsesClient(base_url=url, api_key=KEY) as client:
             stream = client.responses.create(model="m", input="x", stream=True)
             with pytest.raises(IncompleteStreamError) as caught:

@@ -141,8 +141,14 @@ def test_the_api_key_never_appears_in_errors_or_reprs() -> None:
     with served(echoed, max_retries=0) as (client, script):
         with pytest.raises(AuthenticationError) as caught:
             client.responses.create(model="gpt-4.1", input="hi")
-        shown = [str(caught.value), repr(caught.value), caught.value.message, str(caught.value.body),
-                 repr(client), repr(client._transport)]
+        shown = [
+            str(caught.value),
+            repr(caught.value),
+            caught.value.message,
+            str(caught.value.body),
+            repr(client),
+            repr(client._transport),
+        ]
     assert script.seen[0].headers["authorization"] == f"Bearer {KEY}"
     assert not [text for text in shown if KEY in text]
     assert "***" in caught.value.message

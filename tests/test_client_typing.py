@@ -13,7 +13,10 @@ from tests.paths import REPO
 def mypy(*targets: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir=/dev/null", *targets],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -30,8 +33,11 @@ def test_a_wrong_call_is_caught(tmp_path: object) -> None:
     text = wrong.read_text().replace('service_tier="auto"', 'service_tier="sometimes"')
     source = f"{text}\n\ndef _wrong() -> None:\n    ResponsesClient().responses.retrieve(42)\n"
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir=/dev/null",
-         "-c", source], cwd=REPO, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir=/dev/null", "-c", source],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 1
     assert 'No overload variant of "create"' in result.stdout

@@ -69,4 +69,5 @@ def test_drift_fields_are_optional_for_readers() -> None:
         "total_tokens": 2,
     }
     parsed = models.ResponseUsage.model_validate(usage)
+    assert parsed.input_tokens_details is not None
     assert parsed.input_tokens_details.cache_write_tokens is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import openai
 import pytest
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 from conformance.server import run_server
 from tests.test_server_spec import BEHAVIOURS
 
-WEATHER_TOOL = {
+WEATHER_TOOL: Any = {
     "type": "function",
     "name": "get_weather",
     "description": "Current weather for a city.",
@@ -53,7 +54,7 @@ def test_stream_helper_final_response_equals_retrieved(client: OpenAI) -> None:
     assert "".join(deltas) == final.output_text == "You said: Stream me"
     retrieved = client.responses.retrieve(final.id)
     assert (retrieved.status, retrieved.output_text, retrieved.usage) == (final.status, final.output_text, final.usage)
-    assert [item.id for item in retrieved.output] == [item.id for item in final.output]
+    assert [getattr(i, "id", None) for i in retrieved.output] == [getattr(i, "id", None) for i in final.output]
 
 
 def test_function_call_round_trip(client: OpenAI) -> None:
@@ -125,7 +126,7 @@ def test_input_items_paginate(client: OpenAI) -> None:
     first_page = client.responses.input_items.list(created.id, limit=2, order="asc")
     assert len(first_page.data) == 2 and first_page.has_more
     every = list(client.responses.input_items.list(created.id, limit=2, order="asc"))
-    texts = [item.content[0].text for item in every]  # type: ignore[union-attr]
+    texts = [item.content[0].text for item in every]  # type: ignore[union-attr,index]
     assert texts == [f"message {i}" for i in range(5)]
     newest_first = list(client.responses.input_items.list(created.id, limit=3))
     assert [i.id for i in newest_first] == [i.id for i in reversed(every)]
@@ -142,7 +143,7 @@ def test_cancel_background_response(client: OpenAI) -> None:
 def test_background_response_completes(client: OpenAI) -> None:
     created = client.responses.create(model="gpt-4.1", input="in the background", background=True)
     assert created.status == "queued"
-    seen = {created.status}
+    seen: set[str | None] = {created.status}
     for _ in range(500):
         current = client.responses.retrieve(created.id)
         seen.add(current.status)

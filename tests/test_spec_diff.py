@@ -68,8 +68,9 @@ def of_kind(d: SpecDiff, kind: str) -> list[Change]:
 # --- the shared specs -------------------------------------------------------------------------------
 
 
-def test_every_added_stream_event_type_is_named(raw_specs: tuple[dict[str, Any], dict[str, Any]],
-                                                shared_diff: SpecDiff) -> None:
+def test_every_added_stream_event_type_is_named(
+    raw_specs: tuple[dict[str, Any], dict[str, Any]], shared_diff: SpecDiff
+) -> None:
     old, new = raw_specs
     expected = event_types(new) - event_types(old)
     assert len(expected) == 5
@@ -86,15 +87,19 @@ def test_every_added_response_and_request_property_is_named(
     old, new = (property_names(doc["components"]["schemas"], schema) for doc in raw_specs)
     expected = new - old
     assert expected, f"the shared specs add properties to {schema}"
-    named = {c.subject.removeprefix(f"{schema}.") for c in of_kind(shared_diff, "property-added")
-             if c.subject.startswith(f"{schema}.") and c.subject.count(".") == 1}
+    named = {
+        c.subject.removeprefix(f"{schema}.")
+        for c in of_kind(shared_diff, "property-added")
+        if c.subject.startswith(f"{schema}.") and c.subject.count(".") == 1
+    }
     assert named == expected
     removed = {c.subject for c in of_kind(shared_diff, "property-removed") if c.subject.startswith(f"{schema}.")}
     assert removed == {f"{schema}.{n}" for n in old - new}
 
 
-def test_new_schemas_and_the_response_conversation_change(raw_specs: tuple[dict[str, Any], dict[str, Any]],
-                                                         shared_diff: SpecDiff) -> None:
+def test_new_schemas_and_the_response_conversation_change(
+    raw_specs: tuple[dict[str, Any], dict[str, Any]], shared_diff: SpecDiff
+) -> None:
     added = {c.subject for c in of_kind(shared_diff, "schema-added")}
     assert {"ResponseShellCallCommandAddedStreamingEvent", "ResponseConversation", "PromptCacheOptions"} <= added
     conversation = [c for c in shared_diff.changes if c.subject == "Response.conversation"]
@@ -121,7 +126,8 @@ def test_the_command_prints_json_and_markdown(tmp_path: Path, capsys: pytest.Cap
     assert data["new"]["sha256"].startswith("db5d7478")
     assert data["changes"][0]["impact"] == "breaking-both"
     assert {"response.shell_call_command.added", "response.shell_call_output_content.done"} <= {
-        c["subject"].removeprefix("stream event ") for c in data["changes"] if c["kind"] == "event-type-added"}
+        c["subject"].removeprefix("stream event ") for c in data["changes"] if c["kind"] == "event-type-added"
+    }
     out = tmp_path / "diff.md"
     assert main(["spec", "diff", str(PREVIOUS_SPEC), str(SPEC), "--format", "markdown", "--output", str(out)]) == 0
     markdown = out.read_text()
@@ -143,38 +149,57 @@ def test_two_configs_with_the_same_pin_have_no_changes(capsys: pytest.CaptureFix
 REQUEST_REF = {"$ref": "#/components/schemas/CreateResponse"}
 
 
-def tiny_spec(request: dict[str, Any], response: dict[str, Any], events: list[str] | None = None,
-              shared: dict[str, Any] | None = None) -> dict[str, Any]:
+def tiny_spec(
+    request: dict[str, Any],
+    response: dict[str, Any],
+    events: list[str] | None = None,
+    shared: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A minimal spec with `/responses` (request CreateResponse, response Response, a stream) and
     `/responses/{response_id}`."""
     event_schemas = {
-        f"Event{i}": {"type": "object", "required": ["type"],
-                      "properties": {"type": {"type": "string", "enum": [tag]}}}
+        f"Event{i}": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": [tag]}}}
         for i, tag in enumerate(events or ["response.created"])
     }
-    ok = {"200": {"description": "OK", "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/Response"}},
-        "text/event-stream": {"schema": {"$ref": "#/components/schemas/ResponseStreamEvent"}}}}}
+    ok = {
+        "200": {
+            "description": "OK",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Response"}},
+                "text/event-stream": {"schema": {"$ref": "#/components/schemas/ResponseStreamEvent"}},
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "tiny", "version": "1"},
         "paths": {
-            "/responses": {"post": {
-                "operationId": "createResponse",
-                "requestBody": {"content": {"application/json": {"schema": REQUEST_REF}}},
-                "responses": ok}},
-            "/responses/{response_id}": {"get": {
-                "operationId": "getResponse",
-                "parameters": [{"in": "path", "name": "response_id", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": ok["200"]}}},
+            "/responses": {
+                "post": {
+                    "operationId": "createResponse",
+                    "requestBody": {"content": {"application/json": {"schema": REQUEST_REF}}},
+                    "responses": ok,
+                }
+            },
+            "/responses/{response_id}": {
+                "get": {
+                    "operationId": "getResponse",
+                    "parameters": [
+                        {"in": "path", "name": "response_id", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {"200": ok["200"]},
+                }
+            },
         },
-        "components": {"schemas": {
-            "CreateResponse": request,
-            "Response": response,
-            "Shared": shared or {"type": "string", "enum": ["a"]},
-            "ResponseStreamEvent": {"anyOf": [{"$ref": f"#/components/schemas/{n}"} for n in event_schemas]},
-            **event_schemas,
-        }},
+        "components": {
+            "schemas": {
+                "CreateResponse": request,
+                "Response": response,
+                "Shared": shared or {"type": "string", "enum": ["a"]},
+                "ResponseStreamEvent": {"anyOf": [{"$ref": f"#/components/schemas/{n}"} for n in event_schemas]},
+                **event_schemas,
+            }
+        },
     }
 
 
@@ -185,72 +210,206 @@ def obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, A
 STR, INT = {"type": "string"}, {"type": "integer"}
 SHARED = {"$ref": "#/components/schemas/Shared"}
 BASE_REQUEST = obj({"model": STR, "tone": {"type": "string", "enum": ["dry", "warm"]}, "shared": SHARED})
-BASE_RESPONSE = obj({"id": STR, "status": {"type": "string", "enum": ["done", "failed"]}, "note": STR,
-                     "shared": SHARED}, ["id"])
+BASE_RESPONSE = obj(
+    {"id": STR, "status": {"type": "string", "enum": ["done", "failed"]}, "note": STR, "shared": SHARED}, ["id"]
+)
 
 # (what, old request, old response, new request, new response, extra, subject, kind, impact)
 CASES = [
-    ("response property removed", BASE_REQUEST, BASE_RESPONSE,
-     BASE_REQUEST, obj({"id": STR, "status": BASE_RESPONSE["properties"]["status"], "shared": SHARED}, ["id"]),
-     {}, "Response.note", "property-removed", "breaking-clients"),
-    ("request property removed", BASE_REQUEST, BASE_RESPONSE,
-     obj({"model": STR, "shared": SHARED}), BASE_RESPONSE,
-     {}, "CreateResponse.tone", "property-removed", "breaking-clients"),
-    ("request property made required", BASE_REQUEST, BASE_RESPONSE,
-     {**BASE_REQUEST, "required": ["model"]}, BASE_RESPONSE,
-     {}, "CreateResponse.model", "property-required", "breaking-clients"),
-    ("response property made required", BASE_REQUEST, BASE_RESPONSE,
-     BASE_REQUEST, {**BASE_RESPONSE, "required": ["id", "note"]},
-     {}, "Response.note", "property-required", "breaking-providers"),
-    ("response property made optional", BASE_REQUEST, BASE_RESPONSE,
-     BASE_REQUEST, {**BASE_RESPONSE, "required": []},
-     {}, "Response.id", "property-optional", "breaking-clients"),
-    ("new required response property", BASE_REQUEST, BASE_RESPONSE,
-     BASE_REQUEST, obj({**BASE_RESPONSE["properties"], "usage": INT}, ["id", "usage"]),
-     {}, "Response.usage", "property-added", "breaking-providers"),
-    ("new optional response property", BASE_REQUEST, BASE_RESPONSE,
-     BASE_REQUEST, obj({**BASE_RESPONSE["properties"], "usage": INT}, ["id"]),
-     {}, "Response.usage", "property-added", "additive"),
-    ("request enum value dropped", BASE_REQUEST, BASE_RESPONSE,
-     obj({**BASE_REQUEST["properties"], "tone": {"type": "string", "enum": ["dry"]}}), BASE_RESPONSE,
-     {}, "CreateResponse.tone", "enum-value-removed", "breaking-clients"),
-    ("response enum value dropped", BASE_REQUEST, BASE_RESPONSE,
-     BASE_REQUEST, obj({**BASE_RESPONSE["properties"], "status": {"type": "string", "enum": ["done"]}}, ["id"]),
-     {}, "Response.status", "enum-value-removed", "breaking-providers"),
-    ("response enum value added", BASE_REQUEST, BASE_RESPONSE,
-     BASE_REQUEST, obj({**BASE_RESPONSE["properties"],
-                        "status": {"type": "string", "enum": ["done", "failed", "queued"]}}, ["id"]),
-     {}, "Response.status", "enum-value-added", "breaking-clients"),
-    ("enum value added to a schema used both ways", BASE_REQUEST, BASE_RESPONSE,
-     BASE_REQUEST, BASE_RESPONSE,
-     {"shared": {"type": "string", "enum": ["a", "b"]}}, "Shared", "enum-value-added", "breaking-both"),
-    ("response type changed", BASE_REQUEST, BASE_RESPONSE,
-     BASE_REQUEST, obj({**BASE_RESPONSE["properties"], "note": INT}, ["id"]),
-     {}, "Response.note", "type-changed", "breaking-both"),
-    ("response property now nullable", BASE_REQUEST, BASE_RESPONSE,
-     BASE_REQUEST, obj({**BASE_RESPONSE["properties"], "note": {"anyOf": [STR, {"type": "null"}]}}, ["id"]),
-     {}, "Response.note", "nullability-changed", "breaking-clients"),
-    ("request property no longer nullable", obj({"model": {"type": ["string", "null"]}}), BASE_RESPONSE,
-     obj({"model": STR}), BASE_RESPONSE,
-     {}, "CreateResponse.model", "nullability-changed", "breaking-clients"),
-    ("stream event type added", BASE_REQUEST, BASE_RESPONSE,
-     BASE_REQUEST, BASE_RESPONSE,
-     {"events": ["response.created", "response.new_thing"]}, "stream event response.new_thing",
-     "event-type-added", "breaking-clients"),
+    (
+        "response property removed",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        BASE_REQUEST,
+        obj({"id": STR, "status": BASE_RESPONSE["properties"]["status"], "shared": SHARED}, ["id"]),
+        {},
+        "Response.note",
+        "property-removed",
+        "breaking-clients",
+    ),
+    (
+        "request property removed",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        obj({"model": STR, "shared": SHARED}),
+        BASE_RESPONSE,
+        {},
+        "CreateResponse.tone",
+        "property-removed",
+        "breaking-clients",
+    ),
+    (
+        "request property made required",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        {**BASE_REQUEST, "required": ["model"]},
+        BASE_RESPONSE,
+        {},
+        "CreateResponse.model",
+        "property-required",
+        "breaking-clients",
+    ),
+    (
+        "response property made required",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        BASE_REQUEST,
+        {**BASE_RESPONSE, "required": ["id", "note"]},
+        {},
+        "Response.note",
+        "property-required",
+        "breaking-providers",
+    ),
+    (
+        "response property made optional",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        BASE_REQUEST,
+        {**BASE_RESPONSE, "required": []},
+        {},
+        "Response.id",
+        "property-optional",
+        "breaking-clients",
+    ),
+    (
+        "new required response property",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        BASE_REQUEST,
+        obj({**BASE_RESPONSE["properties"], "usage": INT}, ["id", "usage"]),
+        {},
+        "Response.usage",
+        "property-added",
+        "breaking-providers",
+    ),
+    (
+        "new optional response property",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        BASE_REQUEST,
+        obj({**BASE_RESPONSE["properties"], "usage": INT}, ["id"]),
+        {},
+        "Response.usage",
+        "property-added",
+        "additive",
+    ),
+    (
+        "request enum value dropped",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        obj({**BASE_REQUEST["properties"], "tone": {"type": "string", "enum": ["dry"]}}),
+        BASE_RESPONSE,
+        {},
+        "CreateResponse.tone",
+        "enum-value-removed",
+        "breaking-clients",
+    ),
+    (
+        "response enum value dropped",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        BASE_REQUEST,
+        obj({**BASE_RESPONSE["properties"], "status": {"type": "string", "enum": ["done"]}}, ["id"]),
+        {},
+        "Response.status",
+        "enum-value-removed",
+        "breaking-providers",
+    ),
+    (
+        "response enum value added",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        BASE_REQUEST,
+        obj(
+            {**BASE_RESPONSE["properties"], "status": {"type": "string", "enum": ["done", "failed", "queued"]}}, ["id"]
+        ),
+        {},
+        "Response.status",
+        "enum-value-added",
+        "breaking-clients",
+    ),
+    (
+        "enum value added to a schema used both ways",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        {"shared": {"type": "string", "enum": ["a", "b"]}},
+        "Shared",
+        "enum-value-added",
+        "breaking-both",
+    ),
+    (
+        "response type changed",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        BASE_REQUEST,
+        obj({**BASE_RESPONSE["properties"], "note": INT}, ["id"]),
+        {},
+        "Response.note",
+        "type-changed",
+        "breaking-both",
+    ),
+    (
+        "response property now nullable",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        BASE_REQUEST,
+        obj({**BASE_RESPONSE["properties"], "note": {"anyOf": [STR, {"type": "null"}]}}, ["id"]),
+        {},
+        "Response.note",
+        "nullability-changed",
+        "breaking-clients",
+    ),
+    (
+        "request property no longer nullable",
+        obj({"model": {"type": ["string", "null"]}}),
+        BASE_RESPONSE,
+        obj({"model": STR}),
+        BASE_RESPONSE,
+        {},
+        "CreateResponse.model",
+        "nullability-changed",
+        "breaking-clients",
+    ),
+    (
+        "stream event type added",
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        BASE_REQUEST,
+        BASE_RESPONSE,
+        {"events": ["response.created", "response.new_thing"]},
+        "stream event response.new_thing",
+        "event-type-added",
+        "breaking-clients",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("what", "old_req", "old_resp", "new_req", "new_resp", "extra", "subject", "kind", "impact"),
-                         CASES, ids=[c[0] for c in CASES])
-def test_who_a_change_breaks(tmp_path: Path, what: str, old_req: dict[str, Any], old_resp: dict[str, Any],
-                             new_req: dict[str, Any], new_resp: dict[str, Any], extra: dict[str, Any],
-                             subject: str, kind: str, impact: str) -> None:
+@pytest.mark.parametrize(
+    ("what", "old_req", "old_resp", "new_req", "new_resp", "extra", "subject", "kind", "impact"),
+    CASES,
+    ids=[c[0] for c in CASES],
+)
+def test_who_a_change_breaks(
+    tmp_path: Path,
+    what: str,
+    old_req: dict[str, Any],
+    old_resp: dict[str, Any],
+    new_req: dict[str, Any],
+    new_resp: dict[str, Any],
+    extra: dict[str, Any],
+    subject: str,
+    kind: str,
+    impact: str,
+) -> None:
     old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
     old.write_text(yaml.safe_dump(tiny_spec(old_req, old_resp)))
     new.write_text(yaml.safe_dump(tiny_spec(new_req, new_resp, **extra)))
     changes = compare_sources(str(old), str(new)).changes
     assert [(c.subject, c.kind, c.impact) for c in changes if c.subject == subject and c.kind == kind] == [
-        (subject, kind, impact)], what
+        (subject, kind, impact)
+    ], what
     assert compare_sources(str(old), str(old)).changes == ()
 
 
@@ -290,8 +449,9 @@ def test_an_unparsable_spec_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_a_spec_without_responses_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     other = tmp_path / "other.yaml"
-    other.write_text(yaml.safe_dump({"openapi": "3.1.0", "info": {"title": "x", "version": "1"},
-                                     "paths": {"/chat/completions": {}}}))
+    other.write_text(
+        yaml.safe_dump({"openapi": "3.1.0", "info": {"title": "x", "version": "1"}, "paths": {"/chat/completions": {}}})
+    )
     line = run_diff(SPEC, other, tmp_path / "out.txt", capsys)
     assert "other.yaml#/paths" in line and "'/responses'" in line
 

@@ -45,8 +45,16 @@ def applicable_errata(config_path: Path) -> list[dict[str, Any]]:
     kept = []
     for entry in raw_errata:
         try:
-            overlay.apply_entries(document, [{**entry, "op": next(k for k in overlay.OPS if k in entry),
-                                              "value": entry[next(k for k in overlay.OPS if k in entry)]}])
+            overlay.apply_entries(
+                document,
+                [
+                    {
+                        **entry,
+                        "op": next(k for k in overlay.OPS if k in entry),
+                        "value": entry[next(k for k in overlay.OPS if k in entry)],
+                    }
+                ],
+            )
         except SpecError:
             continue
         kept.append(entry)
@@ -65,8 +73,20 @@ def old_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     text = config.read_text().replace(load_config().upstream.sha256, OLD_SHA)
     local = os.path.relpath(PREVIOUS_SPEC, root).replace(os.sep, "/")
     config.write_text(text.replace("local: ../shared/spec/openai-openapi.yaml", f"local: {local}"))
-    command = [sys.executable, "-m", "conformance", "generate", "--spec", str(PREVIOUS_SPEC), "--out",
-               str(root / "pkgs"), "--package", OLD_PACKAGE, "--config", str(config)]
+    command = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "generate",
+        "--spec",
+        str(PREVIOUS_SPEC),
+        "--out",
+        str(root / "pkgs"),
+        "--package",
+        OLD_PACKAGE,
+        "--config",
+        str(config),
+    ]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return root

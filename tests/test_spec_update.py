@@ -38,8 +38,11 @@ def copy_repo(tmp_path: Path, spec: Path, sha: str) -> Path:
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def update(root: Path, source: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -112,14 +115,14 @@ def test_an_unparsable_spec_changes_nothing(tmp_path: Path, capsys: pytest.Captu
 def test_a_spec_without_responses_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_repo(tmp_path, PREVIOUS_SPEC, OLD_SHA)
     other = tmp_path / "other.yaml"
-    other.write_text(yaml.safe_dump({"openapi": "3.1.0", "info": {"title": "x", "version": "1"},
-                                     "paths": {"/chat/completions": {}}}))
+    other.write_text(
+        yaml.safe_dump({"openapi": "3.1.0", "info": {"title": "x", "version": "1"}, "paths": {"/chat/completions": {}}})
+    )
     line = failed_update(root, other, capsys)
     assert "other.yaml#/paths: no path matches '/responses'" in line
 
 
-def test_an_erratum_that_no_longer_applies_changes_nothing(tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_erratum_that_no_longer_applies_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # the errata require `cache_write_tokens` to be required upstream; the older spec does not have it
     root = copy_repo(tmp_path, SPEC, NEW_SHA)
     line = failed_update(root, PREVIOUS_SPEC, capsys)
@@ -165,7 +168,8 @@ def test_a_url_pin_retires_the_local_copy_and_keeps_the_comments() -> None:
     pin = yaml.safe_load(after)["upstream"]
     assert pin == {"url": url, "sha256": "cd" * 32}
     assert [line for line in before.splitlines() if line.startswith("#")] == [
-        line for line in after.splitlines() if line.startswith("#")]
+        line for line in after.splitlines() if line.startswith("#")
+    ]
     assert after.splitlines()[len(before.splitlines()) - 1] == before.splitlines()[-1]
 
 
@@ -173,7 +177,10 @@ def test_a_local_pin_is_added_when_the_config_has_none() -> None:
     before = "# pin\nupstream:\n  url: https://example.test/a.yaml  # where\n  sha256: " + "ab" * 32 + "\npaths: [/x]\n"
     after = repin(before, "respkit.yaml", sha256="cd" * 32, local="../copies/new spec.yaml")
     assert yaml.safe_load(after)["upstream"] == {
-        "url": "https://example.test/a.yaml", "sha256": "cd" * 32, "local": "../copies/new spec.yaml"}
+        "url": "https://example.test/a.yaml",
+        "sha256": "cd" * 32,
+        "local": "../copies/new spec.yaml",
+    }
     assert '  local: "../copies/new spec.yaml"\n' in after
     assert "the previous pin's URL" in after
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conformance.checks.families import Families
@@ -114,26 +114,11 @@ class StreamContext:
         note: str = "",
         at_event: bool = True,
     ) -> None:
-        severity = (
-            Severity.DRIFT if basis == "drift" else Severity.DEVIATION if basis == "erratum" else Severity.FAILURE
-        )
-        self.findings.append(
-            Finding(
-                check=self.check,
-                severity=severity,
-                message=message,
-                source=self.source.name,
-                operation=self.source.operation,
-                event_index=self.frame_index if at_event and self.frame_index >= 0 else None,
-                sequence_number=self.seq if at_event else None,
-                pointer=pointer,
-                expected=cut(expected) if expected != "" else "",
-                received=cut(received) if received != "" else "",
-                reproduce=self.source.reproduce,
-                note=note,
-                basis=basis,
-            )
-        )
+        finding = make_finding(self.check, self.source, message, pointer, expected, received, basis, note)
+        if at_event:
+            index = self.frame_index if self.frame_index >= 0 else None
+            finding = replace(finding, event_index=index, sequence_number=self.seq)
+        self.findings.append(finding)
 
     def key(self, event: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, ...]:
         return tuple(map(event.get, fields))
@@ -161,21 +146,24 @@ class BodyContext:
         basis: str = "failure",
         note: str = "",
     ) -> None:
-        severity = (
-            Severity.DRIFT if basis == "drift" else Severity.DEVIATION if basis == "erratum" else Severity.FAILURE
-        )
-        self.findings.append(
-            Finding(
-                check=self.check,
-                severity=severity,
-                message=message,
-                source=self.source.name,
-                operation=self.source.operation,
-                pointer=pointer,
-                expected=cut(expected) if expected != "" else "",
-                received=cut(received) if received != "" else "",
-                reproduce=self.source.reproduce,
-                note=note,
-                basis=basis,
-            )
-        )
+        self.findings.append(make_finding(self.check, self.source, message, pointer, expected, received, basis, note))
+
+
+def make_finding(
+    check: str, source: Source, message: str, pointer: str, expected: Any, received: Any, basis: str, note: str
+) -> Finding:
+    """A finding of `check` in traffic from `source`; `basis` (failure, erratum, drift) sets its severity."""
+    severity = Severity.DRIFT if basis == "drift" else Severity.DEVIATION if basis == "erratum" else Severity.FAILURE
+    return Finding(
+        check=check,
+        severity=severity,
+        message=message,
+        source=source.name,
+        operation=source.operation,
+        pointer=pointer,
+        expected=cut(expected) if expected != "" else "",
+        received=cut(received) if received != "" else "",
+        reproduce=source.reproduce,
+        note=note,
+        basis=basis,
+    )

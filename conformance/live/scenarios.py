@@ -114,6 +114,21 @@ def items_of(response: dict[str, Any] | None, kind: str) -> list[dict[str, Any]]
     return [i for i in (response or {}).get("output", []) or [] if isinstance(i, dict) and i.get("type") == kind]
 
 
+def expect_function_call(c: Conversation, exchange: Exchange) -> list[dict[str, Any]]:
+    """With `tool_choice: required` the answer must call a function; returns the calls."""
+    response = body_of(exchange)
+    calls = items_of(response, "function_call")
+    c.expect(
+        "function_call_when_tool_required",
+        bool(calls),
+        "tool_choice was `required` but the response has no function_call item",
+        exchange,
+        expected="a function_call output item",
+        received=[i.get("type") for i in (response or {}).get("output", [])],
+    )
+    return calls
+
+
 @scenario
 def text(c: Conversation) -> None:
     """A plain text answer as JSON."""
@@ -130,30 +145,15 @@ def text_stream(c: Conversation) -> None:
 def function_call_stream(c: Conversation) -> None:
     """A required function tool: the stream must carry a function_call with streamed arguments."""
     ex = c.create(input="What is the weather in Paris?", tools=[WEATHER_TOOL], tool_choice="required", stream=True)
-    calls = items_of(body_of(ex), "function_call")
-    c.expect(
-        "function_call_when_tool_required",
-        bool(calls),
-        "tool_choice was `required` but the response has no function_call item",
-        ex,
-        expected="a function_call output item",
-        received=[i.get("type") for i in (body_of(ex) or {}).get("output", [])],
-    )
+    expect_function_call(c, ex)
 
 
 @scenario
 def function_call_round_trip(c: Conversation) -> None:
     """A function call, then its output in the next turn (previous_response_id), then a text answer."""
     first = c.create(input="What is the weather in Paris?", tools=[WEATHER_TOOL], tool_choice="required")
-    calls = items_of(body_of(first), "function_call")
-    if not c.expect(
-        "function_call_when_tool_required",
-        bool(calls),
-        "tool_choice was `required` but the response has no function_call item",
-        first,
-        expected="a function_call output item",
-        received=[i.get("type") for i in (body_of(first) or {}).get("output", [])],
-    ):
+    calls = expect_function_call(c, first)
+    if not calls:
         return
     response = body_of(first) or {}
     second = c.create(
