@@ -1,0 +1,31 @@
+"""The README stays true: its test command is what CI runs, and its client example runs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conformance.server import run_server
+from tests.paths import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def _blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", README, re.S)
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    test_command = next(b.strip() for b in _blocks("sh") if "pytest" in b)
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_command.replace("python3.11", '"$PYTHON"') in ci
+
+
+def test_the_client_example_runs_against_the_reference_server() -> None:
+    [example] = [b for b in _blocks("python") if "ResponsesClient" in b]
+    with run_server() as url:
+        code = example.replace("http://127.0.0.1:8000/v1", url)
+        result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "You said: Say hello" in result.stdout
