@@ -63,8 +63,10 @@ class SpecValidators:
         self.version = _version(bundle)
         self._by_required, self._by_property, self._by_schema = _index_errata(entries)
         self._cache: dict[tuple[str, bool], Any] = {}
+        self._by_event_type: dict[str, Any] = {}
         self._narrow_cache: dict[tuple[str, tuple[tuple[str, str], ...], bool], Any] = {}
         self._variant_cache: dict[tuple[str, bool], dict[str, str]] = {}
+        self._union_cache: dict[tuple[str, bool], list[tuple[str, dict[str, str]]]] = {}
 
     def names(self) -> set[str]:
         return set(self.bundle["components"]["schemas"])
@@ -77,6 +79,18 @@ class SpecValidators:
             root = {"components": doc["components"], "$ref": f"#/components/schemas/{name}"}
             found = self._cache[key] = jsonschema_rs.Draft202012Validator(root)
         return found
+
+    def event_validator(self, event_type: str) -> Any:
+        """The published spec's validator for events of `event_type` (None: the spec defines no such type)."""
+        found = self._by_event_type.get(event_type, False)
+        if found is False:
+            name = self.event_types.get(event_type)
+            found = self._by_event_type[event_type] = None if name is None else self._validator(name, True)
+        return found
+
+    def accepts(self, name: str, instance: Any, strict: bool = True) -> bool:
+        """Whether the published spec (`strict`), or the spec with errata, accepts `instance` as `name`."""
+        return bool(self._validator(name, strict).is_valid(instance))
 
     def check(self, name: str, instance: Any, strict_only: bool = False, explain: bool = True) -> list[SchemaIssue]:
         """Issues of `instance` against schema `name`; empty when the published spec accepts it.
@@ -92,33 +106,52 @@ class SpecValidators:
             return [SchemaIssue(p, m, "failure") for p, m in _issues(walker, instance)]
         if not explain:
             return [SchemaIssue("", "", "erratum")]
-        walker = self._specialized(name, instance, True) or strict
+        return self.explain(name, instance)
+
+    def explain(self, name: str, instance: Any) -> list[SchemaIssue]:
+        """Issues of an `instance` already known to pass only with the errata: the error walk, without
+        validating it again."""
+        walker = self._specialized(name, instance, True) or self._validator(name, True)
         return [self._explain(name, p, m) for p, m in _issues(walker, instance)]
 
     def _specialized(self, name: str, instance: Any, strict: bool) -> Any:
         """A validator for `name` in which each member typed by a tagged union is narrowed to the variant
         the instance's tag names: its error walk then skips the other variants (e.g. 28 output items)."""
-        doc = self.bundle if strict else self.lenient_doc
-        schema = doc["components"]["schemas"].get(name, {})
-        props = schema.get("properties") if isinstance(schema, dict) else None
-        if not isinstance(props, dict) or not isinstance(instance, dict):
+        if not isinstance(instance, dict):
             return None
         narrowed = {}
-        for key, sub in props.items():
-            value = instance.get(key)
-            ref = sub.get("$ref") if isinstance(sub, dict) else None
-            if isinstance(ref, str) and isinstance(value, dict) and isinstance(value.get("type"), str):
-                variant = self._variants(doc, ref).get(value["type"])
+        for member, variants in self._unions(name, strict):
+            value = instance.get(member)
+            if isinstance(value, dict) and isinstance(value.get("type"), str):
+                variant = variants.get(value["type"])
                 if variant is not None:
-                    narrowed[key] = variant
+                    narrowed[member] = variant
         if not narrowed:
             return None
         key = (name, tuple(sorted(narrowed.items())), strict)
         found = self._narrow_cache.get(key)
         if found is None:
+            doc = self.bundle if strict else self.lenient_doc
+            schema = doc["components"]["schemas"][name]
             refs = {k: {"$ref": f"#/components/schemas/{v}"} for k, v in narrowed.items()}
-            root = {"components": doc["components"], **schema, "properties": {**props, **refs}}
+            root = {"components": doc["components"], **schema, "properties": {**schema["properties"], **refs}}
             found = self._narrow_cache[key] = jsonschema_rs.Draft202012Validator(root)
+        return found
+
+    def _unions(self, name: str, strict: bool) -> list[tuple[str, dict[str, str]]]:
+        """The members of schema `name` typed by a tagged union, with the union's variants by tag (kept)."""
+        found = self._union_cache.get((name, strict))
+        if found is None:
+            doc = self.bundle if strict else self.lenient_doc
+            schema = doc["components"]["schemas"].get(name, {})
+            props = schema.get("properties") if isinstance(schema, dict) else None
+            found = []
+            for key, sub in props.items() if isinstance(props, dict) else ():
+                ref = sub.get("$ref") if isinstance(sub, dict) else None
+                variants = self._variants(doc, ref) if isinstance(ref, str) else {}
+                if variants:
+                    found.append((key, variants))
+            self._union_cache[(name, strict)] = found
         return found
 
     def _variants(self, doc: dict[str, Any], ref: str) -> dict[str, str]:

@@ -104,7 +104,12 @@ class SseReader:
         self._offset += len(body)
         out: list[Frame] = []
         for line in text.split("\n")[:-1]:
-            if line.startswith("data: "):  # the common lines, inlined; `_text` has the general rules
+            if not line:  # the common lines, inlined; `_text` has the general rules
+                if self._data:
+                    out.append(self._dispatch(terminated=True))
+                else:
+                    self._reset()
+            elif line.startswith("data: "):
                 if self._event is None and not self._data:
                     self._data_first = True
                 self._data.append(line[6:])
@@ -172,14 +177,14 @@ class SseReader:
             self.retry = self._retry
 
     def _dispatch(self, terminated: bool) -> Frame:
-        data = self._data
+        data, event = self._data, self._event
         frame = Frame(
             self._count,
             data[0] if len(data) == 1 else "\n".join(data),
-            self._event,
+            event,
             self._id,
             self._retry,
-            self._data_first and self._event is not None,
+            self._data_first and event is not None,
             terminated,
             self._bad,
         )

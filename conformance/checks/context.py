@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checks.families import Families
@@ -114,14 +114,10 @@ class StreamContext:
         note: str = "",
         at_event: bool = True,
     ) -> None:
-        finding = make_finding(self.check, self.source, message, pointer, expected, received, basis, note)
-        if at_event:
-            index = self.frame_index if self.frame_index >= 0 else None
-            finding = replace(finding, event_index=index, sequence_number=self.seq)
-        self.findings.append(finding)
-
-    def key(self, event: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, ...]:
-        return tuple(map(event.get, fields))
+        where = (self.frame_index if self.frame_index >= 0 else None, self.seq) if at_event else (None, None)
+        self.findings.append(
+            make_finding(self.check, self.source, message, pointer, expected, received, basis, note, where)
+        )
 
 
 @dataclass
@@ -150,9 +146,18 @@ class BodyContext:
 
 
 def make_finding(
-    check: str, source: Source, message: str, pointer: str, expected: Any, received: Any, basis: str, note: str
+    check: str,
+    source: Source,
+    message: str,
+    pointer: str,
+    expected: Any,
+    received: Any,
+    basis: str,
+    note: str,
+    where: tuple[int | None, int | None] = (None, None),
 ) -> Finding:
-    """A finding of `check` in traffic from `source`; `basis` (failure, erratum, drift) sets its severity."""
+    """A finding of `check` in traffic from `source`; `basis` (failure, erratum, drift) sets its severity;
+    `where` is the (event index, sequence number) of the event it concerns."""
     severity = Severity.DRIFT if basis == "drift" else Severity.DEVIATION if basis == "erratum" else Severity.FAILURE
     return Finding(
         check=check,
@@ -160,6 +165,8 @@ def make_finding(
         message=message,
         source=source.name,
         operation=source.operation,
+        event_index=where[0],
+        sequence_number=where[1],
         pointer=pointer,
         expected=cut(expected) if expected != "" else "",
         received=cut(received) if received != "" else "",

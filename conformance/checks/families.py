@@ -30,6 +30,10 @@ class DeltaFamily:
     #: the key that names a part (content_index, summary_index) when a part event frames this value
     part_field: str | None = None
 
+    def value_key(self, event: dict[str, Any]) -> tuple[Any, ...]:
+        """The key of the value an event of this family builds: the prefix, then the event's index fields."""
+        return (self.prefix, *map(event.get, self.keys))
+
 
 @dataclass(frozen=True)
 class Families:

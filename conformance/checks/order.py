@@ -99,20 +99,21 @@ def stream_sequence_number_present(ctx: StreamContext) -> None:
 def stream_item_added_before_use(ctx: StreamContext, event: dict[str, Any]) -> None:
     """An event refers only to an output item announced by `output_item.added`."""
     index = event.get("output_index")
-    if isinstance(index, int) and index not in ctx.items:
+    if not isinstance(index, int):
+        return
+    item = ctx.items.get(index)
+    if item is None:
         ctx.report(
             f"output_index {index} was not announced by output_item.added",
             pointer="/output_index",
             expected=sorted(ctx.items)[:10],
             received=index,
         )
+        return
     item_id = event.get("item_id")
-    if item_id is not None and isinstance(index, int) and index in ctx.items and ctx.items[index].id != item_id:
+    if item_id is not None and item.id != item_id:
         ctx.report(
-            "item_id is not the id of the item at output_index",
-            pointer="/item_id",
-            expected=ctx.items[index].id,
-            received=item_id,
+            "item_id is not the id of the item at output_index", pointer="/item_id", expected=item.id, received=item_id
         )
 
 
@@ -195,7 +196,7 @@ def _unparted(ctx: StreamContext, prefix: str) -> bool:
 def stream_no_delta_after_done(ctx: StreamContext, event: dict[str, Any]) -> None:
     """Deltas come before their `.done`."""
     fam = ctx.families.deltas[event["type"]]
-    acc = ctx.values.get((fam.prefix, *ctx.key(event, fam.keys)))
+    acc = ctx.values.get(fam.value_key(event))
     if acc is not None and acc.done:
         ctx.report(f"{event['type']} after {fam.done}", expected=f"no delta after {fam.done}")
 
@@ -210,7 +211,7 @@ def stream_value_done_before_part_done(ctx: StreamContext, event: dict[str, Any]
     part = event.get("part")
     ptype = part.get("type") if isinstance(part, dict) else None
     for fam in {f.prefix: f for f in ctx.families.deltas.values() if field in f.keys}.values():
-        acc = ctx.values.get((fam.prefix, *ctx.key(event, fam.keys)))
+        acc = ctx.values.get(fam.value_key(event))
         own = isinstance(ptype, str) and fam.prefix.endswith(ptype)
         if (acc is not None and not acc.done) or (own and fam.value and (acc is None or not acc.done)):
             ctx.report(f"part done before {fam.done}", expected=fam.done, received=event["type"])

@@ -44,7 +44,7 @@ def stream_deltas_match_done(ctx: StreamContext, event: dict[str, Any]) -> None:
     """Concatenated deltas equal the `.done` value (text, arguments, refusal, reasoning, ...)."""
     fam = ctx.families.deltas[event["type"]]
     value = event.get(fam.value or "")
-    acc = ctx.values.get((fam.prefix, *ctx.key(event, fam.keys)))
+    acc = ctx.values.get(fam.value_key(event))
     if not isinstance(value, str) or acc is None or acc.done:
         return
     if not acc.matches(value):
@@ -65,7 +65,7 @@ def stream_part_matches_value(ctx: StreamContext, event: dict[str, Any]) -> None
         return
     field = ctx.families.parts[event["type"]]
     for fam in {f.prefix: f for f in ctx.families.deltas.values() if field in f.keys and f.value}.values():
-        acc = ctx.values.get((fam.prefix, *ctx.key(event, fam.keys)))
+        acc = ctx.values.get(fam.value_key(event))
         value = part.get(fam.value or "")
         if fam.prefix.endswith(ptype) and acc is not None and isinstance(value, str) and not acc.matches(value):
             ctx.report(

@@ -64,19 +64,25 @@ def event_type_known(ctx: StreamContext, event: dict[str, Any]) -> None:
 @check("event")
 def event_matches_schema(ctx: StreamContext, event: dict[str, Any]) -> None:
     """The event is valid against its own schema (spec plus errata)."""
-    name = ctx.validators.event_types.get(event["type"])
-    if name is None:
-        return
+    validator = ctx.validators.event_validator(event["type"])
+    if validator is not None and not validator.is_valid(event):
+        _schema_issues(ctx, ctx.validators.event_types[event["type"]], event)
+
+
+def _schema_issues(ctx: StreamContext, name: str, event: dict[str, Any]) -> None:
+    """The published spec rejects the event: its failures, or the errata explained once per schema and stream."""
+    val = ctx.validators
     explained: set[str] = ctx.__dict__.setdefault("_explained_schemas", set())
-    issues = ctx.validators.check(name, event, strict_only=ctx.options.strict, explain=False)
-    if not issues or (issues[0].basis != "failure" and name in explained):
-        return  # errata of this schema were reported on an earlier event of the stream
-    if not issues[0].message:
-        response = event.get("response")
-        last = ctx.__dict__.get("_explained_response")
-        if response is not None and response == last:
-            return  # the same response as an explained lifecycle event (in_progress repeats created)
-        ctx.__dict__["_explained_response"] = response
-        issues = ctx.validators.check(name, _without_output(event, ctx), strict_only=False)
+    if ctx.options.strict or not val.accepts(name, event, strict=False):
+        explained.add(name)
+        report_issues(ctx, val.check(name, event, strict_only=ctx.options.strict), name, event)
+        return
+    if name in explained:
+        return  # only errata reject it, and those of this schema were reported on an earlier event
+    response = event.get("response")
+    if response is not None and response == ctx.__dict__.get("_explained_response"):
+        return  # the same response as an explained lifecycle event (in_progress repeats created)
+    ctx.__dict__["_explained_response"] = response
+    short = _without_output(event, ctx)
     explained.add(name)
-    report_issues(ctx, issues, name, event)
+    report_issues(ctx, val.explain(name, event) if short is event else val.check(name, short), name, event)

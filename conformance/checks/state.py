@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from conformance.checks.context import KEEP_ITEM, Accumulator, Item, StreamContext
+from conformance.checks.families import DeltaFamily
 
 
 def observe(ctx: StreamContext, event: dict[str, Any], size: int) -> None:
@@ -18,8 +19,9 @@ def observe(ctx: StreamContext, event: dict[str, Any], size: int) -> None:
     _sequence(ctx)
     if ctx.terminal_type is not None:
         ctx.after_terminal += 1
-    if etype in fam.deltas:
-        _value(ctx, event, etype)
+    delta = fam.deltas.get(etype) if isinstance(etype, str) else None
+    if delta is not None:
+        _value(ctx, event, delta, etype == delta.done)
     elif etype in fam.lifecycle:
         _lifecycle(ctx, event, etype)
     elif etype == fam.error:
@@ -84,13 +86,12 @@ def _item(ctx: StreamContext, event: dict[str, Any], done: bool, size: int) -> N
         known.done_digest = digest(raw)
 
 
-def _value(ctx: StreamContext, event: dict[str, Any], etype: str) -> None:
-    fam = ctx.families.deltas[etype]
-    key = (fam.prefix, *map(event.get, fam.keys))
+def _value(ctx: StreamContext, event: dict[str, Any], fam: DeltaFamily, done: bool) -> None:
+    key = fam.value_key(event)
     acc = ctx.values.get(key)
     if acc is None:
         acc = ctx.values[key] = Accumulator()
-    if etype == fam.done:
+    if done:
         acc.done = True
     else:
         delta = event.get("delta")
