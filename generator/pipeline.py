@@ -80,7 +80,7 @@ def render(prepared: Prepared, package: str = "generated") -> dict[str, str]:
 
     spec = prepared.spec
     files: dict[str, str] = {}
-    files["models.py"] = render_models(prepared.lenient, header(spec))
+    files.update(render_models(prepared.lenient, header(spec)))
     bundle = {
         "$comment": f"{HEADER_MARK} from {spec.name} (sha256 {spec.sha256}); do not edit, run `respkit generate`",
         **prepared.strict,
