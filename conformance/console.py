@@ -13,12 +13,14 @@ from conformance.reports import cell_text, describe, matrix, summary
 STYLE = {"ok": "green", "F": "bold red", "D": "yellow", "d": "cyan"}
 
 
-def print_results(results: Sequence[Result], spec: str, console: Console | None = None) -> None:
+def print_results(
+    results: Sequence[Result], spec: str, console: Console | None = None, title: str = "respkit replay"
+) -> None:
     out = console or Console(highlight=False)
     if not out.is_terminal:
         out.width = max(out.width, 120, 48 + 12 * len({r.recording.provider for r in results}))
     checks, providers, cells = matrix(results)
-    table = Table(title=f"respkit replay: {spec}", show_lines=False)
+    table = Table(title=f"{title}: {spec}", show_lines=False)
     table.add_column("check")
     for p in providers:
         table.add_column(p, justify="center")

@@ -6,7 +6,7 @@ import html
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -107,11 +107,11 @@ def cell_text(cell: dict[str, int] | None) -> str:
     return " ".join(f"{label}{cell[k]}" for k, label in order if cell.get(k))
 
 
-def to_markdown(results: Sequence[Result], spec: str) -> str:
+def to_markdown(results: Sequence[Result], spec: str, title: str = "respkit replay") -> str:
     checks, providers, cells = matrix(results)
     s = summary(results)
     out = [
-        f"# respkit replay\n\nSpec: {spec}. {s['recordings']} recordings, {s['failure']} failures, "
+        f"# {title}\n\nSpec: {spec}. {s['recordings']} recordings, {s['failure']} failures, "
         f"{s['deviation']} deviations, {s['drift']} drift.\n",
         "| check | " + " | ".join(providers) + " |",
         "|---|" + "---|" * len(providers),
@@ -124,7 +124,7 @@ def to_markdown(results: Sequence[Result], spec: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_html(results: Sequence[Result], spec: str) -> str:
+def to_html(results: Sequence[Result], spec: str, title: str = "respkit replay") -> str:
     checks, providers, cells = matrix(results)
     e = html.escape
     head = "".join(f"<th>{e(p)}</th>" for p in providers)
@@ -136,19 +136,22 @@ def to_html(results: Sequence[Result], spec: str) -> str:
     )
     items = "".join(f"<pre>{e(describe(f))}</pre>" for r in results for f in r.findings)
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>respkit replay</title></head><body>"
-        f"<h1>respkit replay</h1><p>Spec: {e(spec)}</p><table border='1'><tr><th>check</th>{head}</tr>{rows}</table>"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title></head><body>"
+        f"<h1>{e(title)}</h1><p>Spec: {e(spec)}</p><table border='1'><tr><th>check</th>{head}</tr>{rows}</table>"
         f"<h2>Findings</h2>{items}</body></html>\n"
     )
 
 
 def write_reports(results: Sequence[Result], spec: str, args: Any) -> None:
-    for attr, render in (
-        ("junit_xml", to_junit),
-        ("json_report", to_json),
-        ("markdown", to_markdown),
-        ("html", to_html),
-    ):
+    """Write the reports asked for on the command line (`args.command` names the run in their titles)."""
+    title = f"respkit {getattr(args, 'command', None) or 'replay'}"
+    renders: tuple[tuple[str, Callable[[], str]], ...] = (
+        ("junit_xml", lambda: to_junit(results, spec)),
+        ("json_report", lambda: to_json(results, spec)),
+        ("markdown", lambda: to_markdown(results, spec, title)),
+        ("html", lambda: to_html(results, spec, title)),
+    )
+    for attr, render in renders:
         target = getattr(args, attr, None)
         if target:
-            write_atomic(Path(target), render(results, spec))
+            write_atomic(Path(target), render())

@@ -132,6 +132,7 @@ def test_reports_never_carry_the_key(tmp_path: Path, faithful: str) -> None:
     assert result.returncode == 1, result.stderr
     texts = [result.stdout, result.stderr] + [p.read_text() for p in tmp_path.iterdir()]
     assert all(SECRET not in t for t in texts)
+    assert (tmp_path / "r.md").read_text().startswith("# respkit check\n")
     report = json.loads((tmp_path / "r.json").read_text())
     assert "$OPENAI_API_KEY" in json.dumps(report)
 

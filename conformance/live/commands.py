@@ -81,7 +81,7 @@ def check(args: argparse.Namespace) -> int:
 
         results += replay(None)
     spec = str(default_validators().version)
-    print_results(results, spec)
+    print_results(results, spec, title="respkit check")
     write_reports(results, spec, args)
     return EXIT_FAIL if any(r.failed for r in results) else EXIT_OK
 
