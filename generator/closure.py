@@ -83,3 +83,33 @@ def closure(document: dict[str, Any], patterns: tuple[str, ...], where: str) -> 
         },
     }
     return Closure(document=bundle)
+
+
+def dangling_refs(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """(ref, where) for every local `$ref` and discriminator mapping target that does not resolve."""
+    found: list[tuple[str, str]] = []
+    _refs(document, [], found)
+    _mapping_targets(document, [], found)
+    out = []
+    for ref, at in found:
+        if ref == "#" or not ref.startswith("#/"):
+            continue
+        try:
+            pointer.resolve(document, ref)
+        except KeyError:
+            out.append((ref, at))
+    return out
+
+
+def _mapping_targets(node: Any, at: list[str | int], out: list[tuple[str, str]]) -> None:
+    if isinstance(node, dict):
+        mapping = node.get("discriminator", {}).get("mapping") if isinstance(node.get("discriminator"), dict) else None
+        if isinstance(mapping, dict):
+            for tag, ref in mapping.items():
+                if isinstance(ref, str):
+                    out.append((ref, pointer.join([*at, "discriminator", "mapping", tag])))
+        for key, value in node.items():
+            _mapping_targets(value, [*at, key], out)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _mapping_targets(value, [*at, i], out)

@@ -14,14 +14,22 @@ from generator.pipeline import prepare, render
 GENERATED = REPO_ROOT / "generated"  # the default config's; another config writes next to its own spec/
 
 
+def _usage(message: str) -> Exception:
+    from conformance.cli import UsageError
+
+    return UsageError(message)
+
+
 def generate(args: argparse.Namespace) -> int:
-    config = load_config(Path(args.config) if args.config else None)
-    prepared = prepare(config, args.spec)
     package = args.package
     if not package.isidentifier():
-        from conformance.cli import UsageError
-
-        raise UsageError(f"--package {package!r} is not a valid Python package name")
+        raise _usage(f"--package {package!r} is not a valid Python package name")
+    if package != "generated" and not args.out:
+        raise _usage("--package NAME needs --out DIR: the repository's own package is always `generated`")
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise _usage(f"--out {args.out}: not a folder")
+    config = load_config(Path(args.config) if args.config else None)
+    prepared = prepare(config, args.spec)
     files = render(prepared, package)
     target = Path(args.out) / package if args.out else config.root / "generated"
     if args.check:

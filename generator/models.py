@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from pathlib import Path
 from typing import Any
 
 # The options are part of the generated output's contract: change one and regenerate.
@@ -34,6 +35,9 @@ CODEGEN_OPTIONS: dict[str, Any] = {
     # readers keep what they do not know: unknown fields land in `model_extra`
     "extra_fields": "allow",
     "formatters": ["builtin"],
+    # the formatter would otherwise take its settings from whatever pyproject.toml the working directory
+    # has, and `generate --check` would depend on where it runs
+    "builtin_format_line_length": 120,
     "openapi_scopes": ["schemas"],
 }
 
@@ -65,7 +69,10 @@ def generate_models(document: dict[str, Any], header: str) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         code = dcg.generate(
-            json.dumps(document, sort_keys=True), custom_file_header=f"{header}\n{MYPY_DIRECTIVE}", **CODEGEN_OPTIONS
+            json.dumps(document, sort_keys=True),
+            custom_file_header=f"{header}\n{MYPY_DIRECTIVE}",
+            settings_path=Path(__file__).parent,
+            **CODEGEN_OPTIONS,
         )
     assert isinstance(code, str)
     return defer_builds(code)

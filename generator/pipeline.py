@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import overlay as overlays
-from generator.closure import closure
+from generator.closure import closure, dangling_refs
 from generator.config import Config, display_path
 from generator.errors import SpecError
 from generator.models import codegen_version, render_models
@@ -45,15 +45,25 @@ def prepare(config: Config, source: str | None = None, *, verify: bool = True) -
     document = closure(spec.document, config.paths, where).document
     loaded = tuple(overlays.load_overlay(p) for p in config.overlays)
     for item in loaded:
-        document = overlays.apply(document, item)
+        document = _patched(document, item)
     errata = tuple(overlays.load_overlay(p) for p in config.errata)
     readers = tuple(overlays.load_overlay(p) for p in config.readers)
     lenient = document
     for item in (*errata, *readers):
-        lenient = overlays.apply(lenient, item)
+        lenient = _patched(lenient, item)
     if "Response" not in document.get("components", {}).get("schemas", {}):
         raise SpecError(where, "/components/schemas/Response", "the closure of the paths has no Response schema")
     return Prepared(spec=spec, strict=document, lenient=lenient, overlays=loaded, errata=errata, readers=readers)
+
+
+def _patched(document: dict[str, Any], item: Overlay) -> dict[str, Any]:
+    """Apply an overlay and make sure it left no `$ref` or mapping target dangling."""
+    result = overlays.apply(document, item)
+    dangling = dangling_refs(result)
+    if dangling:
+        ref, at = dangling[0]
+        raise SpecError(display_path(item.path), "/actions", f"leaves a dangling $ref {ref!r} at {at}")
+    return result
 
 
 def _errata_entries(prepared: Prepared) -> list[dict[str, Any]]:

@@ -27,8 +27,16 @@ def respkit(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_generated_tree_matches_the_spec(rendered: dict[str, str]) -> None:
-    stale = compare_tree(REPO / "generated", rendered)
+def test_generated_tree_matches_the_spec(tmp_path: Path) -> None:
+    """Regenerate into a temporary folder and compare the whole tree with generated/."""
+    result = respkit("generate", "--out", str(tmp_path), "--package", "generated")
+    assert result.returncode == 0, result.stderr
+    fresh = {
+        p.relative_to(tmp_path / "generated").as_posix(): p.read_text(encoding="utf-8")
+        for p in (tmp_path / "generated").rglob("*")
+        if p.is_file()
+    }
+    stale = compare_tree(REPO / "generated", fresh)
     if stale:
         diffs = "\n".join(s.diff or f"{s.reason}: {s.path}" for s in stale)
         pytest.fail(f"generated/ is stale; regenerate with `respkit generate`\n{diffs[:6000]}")
@@ -39,6 +47,20 @@ def test_every_generated_file_carries_the_header(rendered: dict[str, str]) -> No
         if name == "py.typed":
             continue
         assert HEADER_MARK in text.splitlines()[0] or HEADER_MARK in text[:300], name
+
+
+def test_check_does_not_depend_on_the_working_directory(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 60\n[tool.ruff]\nline-length = 60\n")
+    result = respkit("generate", "--check", "--config", str(REPO / "spec" / "respkit.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_package_without_out_is_a_usage_error(tmp_path: Path) -> None:
+    result = respkit("generate", "--package", "mine", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "respkit: error: --package NAME needs --out DIR: the repository's own package is always `generated`"
+    )
 
 
 def test_two_runs_are_byte_identical(rendered: dict[str, str]) -> None:
@@ -208,3 +230,16 @@ def test_overlay_target_that_does_not_resolve(tmp_path: Path) -> None:
     )
     line = _bad(tmp_path, config)
     assert "tool-discriminator-mapping.yaml#/actions/0/target" in line and "does not resolve" in line
+
+
+def test_an_overlay_that_leaves_a_dangling_ref(tmp_path: Path) -> None:
+    config = _config_copy(tmp_path)
+    (config.parent / "overlays" / "tool-discriminator-mapping.yaml").write_text(
+        "actions:\n  - target: /components/schemas/Tool/discriminator/mapping\n"
+        "    set: {web_search: '#/components/schemas/NoSuchTool'}\n"
+    )
+    line = _bad(tmp_path, config)
+    assert line.endswith(
+        "tool-discriminator-mapping.yaml#/actions: leaves a dangling $ref '#/components/schemas/NoSuchTool' "
+        "at /components/schemas/Tool/discriminator/mapping/web_search"
+    ), line
