@@ -120,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SpecError, UsageError) as exc:
         print(f"respkit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # a report or output path that cannot be written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"respkit: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("respkit: interrupted", file=sys.stderr)
         return 130

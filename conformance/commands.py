@@ -20,9 +20,12 @@ def _results(paths: list[str], profile: str | None) -> list:  # type: ignore[typ
     try:
         if profile:
             load_profile(profile)
-        return run_replay([Path(p) for p in paths] or None, profile)
+        results = run_replay([Path(p) for p in paths] or None, profile)
     except (ProfileError, RecordingError) as exc:
         raise UsageError(str(exc)) from None
+    if not results:  # a gate pointed at the wrong folder must not pass
+        raise UsageError(f"no recordings (.json, .sse, .error.json) in {', '.join(paths) or 'the bundled folder'}")
+    return results
 
 
 def replay(args: argparse.Namespace) -> int:
@@ -51,6 +54,8 @@ def score(paths: list[str]) -> Score:
 
 def selftest(args: argparse.Namespace) -> int:
     found = score(args.paths)
+    if found.total == 0:
+        raise UsageError("no conformant recording to mutate in " + (", ".join(args.paths) or "the bundled folder"))
     for where, operator in found.survivors or []:
         print(f"survived: {operator} on {where}")
     print(f"selftest: {found.killed}/{found.total} mutants killed ({found.share:.1%}); target {args.min_score:.0%}")

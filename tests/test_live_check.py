@@ -106,8 +106,77 @@ def respkit(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def test_an_unreachable_target_exits_3_in_one_line() -> None:
     result = respkit("check", "--base-url", f"http://127.0.0.1:{_free_port()}/v1", env={"OPENAI_API_KEY": SECRET})
     assert result.returncode == 3, result.stdout + result.stderr
-    assert result.stdout.strip().splitlines() == [result.stdout.strip()] and "cannot reach" in result.stdout
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "cannot reach" in result.stderr
     assert SECRET not in result.stdout + result.stderr
+
+
+def test_a_target_that_never_answers_exits_3_in_one_line() -> None:
+    with socket.socket() as listener:  # the kernel completes the handshake; nobody ever answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        result = respkit(
+            "check", "--base-url", f"http://127.0.0.1:{port}/v1", "--timeout", "1", env={"OPENAI_API_KEY": SECRET}
+        )
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        f"respkit: error: http://127.0.0.1:{port}/v1 did not answer POST /responses within 1 s"
+    )
+
+
+def test_a_refused_key_is_one_configuration_error(faithful: str) -> None:
+    result = respkit("check", "--base-url", faithful, env={"OPENAI_API_KEY": "sk-not-the-right-key-0000"})
+    assert result.returncode == 2, result.stdout[-2000:]
+    assert result.stderr.strip() == (
+        f"respkit: error: {faithful} refused the key in $OPENAI_API_KEY (HTTP 401 on POST /responses)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--base-url", "ftp://x/v1"], "--base-url 'ftp://x/v1': expected an http:// or https:// URL"),
+        (["--timeout", "-5"], "--timeout -5: expected a positive number of seconds"),
+    ],
+)
+def test_bad_options_are_one_line(args: list[str], message: str) -> None:
+    result = respkit("check", *args, env={"OPENAI_API_KEY": SECRET})
+    assert (result.returncode, result.stderr.strip()) == (2, f"respkit: error: {message}")
+
+
+def test_an_unwritable_report_path_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = respkit("replay", "--json", str(tmp_path / "a-file" / "r.json"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "a-file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_body_cut_mid_stream_is_a_finding() -> None:
+    import threading
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+
+        def serve_half() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                event = b"event: response.created\ndata: {}\n\n"
+                conn.sendall(head + f"{len(event):x}\r\n".encode() + event + b"\r\n")
+
+        thread = threading.Thread(target=serve_half)
+        thread.start()
+        with Session(f"http://127.0.0.1:{port}/v1", SECRET, "OPENAI_API_KEY", timeout=5) as session:
+            exchange = session.request("cut", "createResponse", "POST", "/responses", {"stream": True})
+        thread.join()
+    from conformance.live.runner import check_exchange
+
+    assert exchange.cut is not None and "after" in exchange.cut
+    found = check_exchange(exchange, load_profile("openai"))
+    assert found[0].check == "body_read_completely" and found[0].fails
 
 
 def test_a_missing_key_variable_is_a_usage_error() -> None:
@@ -147,3 +216,10 @@ def test_record_then_replay_is_clean_and_redacted(tmp_path: Path, faithful: str)
     assert all(SECRET not in p.read_text() for p in files)
     replayed = respkit("replay", str(out))
     assert replayed.returncode == 0, replayed.stdout[-3000:]
+
+
+@pytest.mark.parametrize("command", ["replay", "selftest"])
+def test_an_empty_folder_is_a_usage_error(tmp_path: Path, command: str) -> None:
+    result = respkit(command, str(tmp_path))
+    assert result.returncode == 2 and result.stderr.startswith("respkit: error: no "), result.stderr
+    assert str(tmp_path) in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from conformance.console import print_results
 from conformance.live.fuzz import run_fuzz
 from conformance.live.runner import run_scenarios
 from conformance.live.scenarios import SCENARIOS
-from conformance.live.session import Exchange, Session, Unreachable, redact
+from conformance.live.session import Exchange, KeyRefused, Session, Unreachable, redact
 from conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
 from conformance.replay import Result
 from conformance.reports import write_reports
@@ -61,7 +62,15 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, str, str]]:
         yield url, LOCAL_KEY, "RESPKIT_LOCAL_KEY"
 
 
+def _validate(args: argparse.Namespace) -> None:
+    if args.base_url and not args.base_url.startswith(("http://", "https://")):
+        raise UsageError(f"--base-url {args.base_url!r}: expected an http:// or https:// URL")
+    if args.timeout <= 0:
+        raise UsageError(f"--timeout {args.timeout:g}: expected a positive number of seconds")
+
+
 def check(args: argparse.Namespace) -> int:
+    _validate(args)
     embedded = not args.base_url
     profile = _profile(args.profile, "strict" if embedded else DEFAULT)
     names = _scenarios(args.scenario)
@@ -74,8 +83,10 @@ def check(args: argparse.Namespace) -> int:
             if not args.no_schemathesis and not names:
                 results += run_fuzz(session, profile)
         except Unreachable as exc:
-            print(f"respkit: error: {redact(str(exc), key)}")
+            print(f"respkit: error: {redact(str(exc), key)}", file=sys.stderr)
             return EXIT_UNREACHABLE
+        except KeyRefused as exc:
+            raise UsageError(redact(str(exc), key)) from None
     if embedded and not args.no_replay:
         from conformance.replay import replay
 
@@ -88,6 +99,7 @@ def check(args: argparse.Namespace) -> int:
 
 def record(args: argparse.Namespace) -> int:
     """Record the scenarios' traffic into DIR: one file per exchange plus a sidecar, secrets redacted."""
+    _validate(args)
     profile = _profile(args.profile, DEFAULT)
     key = _key(args.api_key_env)
     out = Path(args.out)
@@ -97,8 +109,10 @@ def record(args: argparse.Namespace) -> int:
         try:
             run_scenarios(session, profile, args.model or LOCAL_MODEL, None)
         except Unreachable as exc:
-            print(f"respkit: error: {redact(str(exc), key)}")
+            print(f"respkit: error: {redact(str(exc), key)}", file=sys.stderr)
             return EXIT_UNREACHABLE
+        except KeyRefused as exc:
+            raise UsageError(redact(str(exc), key)) from None
         exchanges = list(session.exchanges)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".respkit-record-", dir=out))

@@ -26,7 +26,20 @@ def response_schemas() -> dict[str, str | None]:
 def check_exchange(exchange: Exchange, profile: Profile) -> list[Finding]:
     """The engine's verdict on one exchange. Live traffic is never older than the spec, so what the
     engine would call spec drift in a recording is non-conformance here (unless the profile allows it)."""
-    return [_live(f, profile) for f in _engine(exchange, profile)]
+    found = [_live(f, profile) for f in _engine(exchange, profile)]
+    if exchange.cut is not None:
+        cut = Finding(
+            check="body_read_completely",
+            severity=Severity.FAILURE,
+            message=f"the connection failed before the body ended: {exchange.cut}",
+            source=f"live: {exchange.scenario}",
+            operation=exchange.operation,
+            expected="a complete body",
+            received=exchange.cut,
+            reproduce=exchange.reproduce,
+        )
+        found.insert(0, profile.classify(cut))
+    return found
 
 
 def _live(finding: Finding, profile: Profile) -> Finding:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,11 @@ WRONG_KEY = "respkit-wrong-key"  # sent where a scenario needs a key the provide
 
 
 class Unreachable(Exception):
-    """The target did not answer at all (connection refused, DNS, TLS, timeout on connect)."""
+    """The target did not answer at all (connection refused, DNS, TLS, no answer within the timeout)."""
+
+
+class KeyRefused(Exception):
+    """The target answered 401 to the key it was given: a configuration problem, not a finding."""
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Exchange:
     body: bytes
     reproduce: str
     kind: str  # json | stream | error
+    #: why reading the body stopped early (the connection failed mid-body), else None
+    cut: str | None = None
 
     @property
     def content_type(self) -> str | None:
@@ -110,14 +115,20 @@ class Session:
             content = json.dumps(body).encode()
         if content is not None:
             headers["Content-Type"] = content_type
+        chunks: list[bytes] = []
         try:
             with self._client.stream(method, url, content=content, headers=headers) as response:
-                data = b"".join(self._iter(response))
+                cut = self._read(response, chunks)
                 status, resp_headers = response.status_code, {k.lower(): v for k, v in response.headers.items()}
         except httpx.ConnectError as exc:
             raise Unreachable(f"cannot reach {self.base_url}: {type(exc).__name__}") from None
-        except httpx.ConnectTimeout:
-            raise Unreachable(f"cannot reach {self.base_url}: connection timed out") from None
+        except httpx.TimeoutException:
+            raise Unreachable(f"{self.base_url} did not answer {method} {path} within {self.timeout:g} s") from None
+        except httpx.TransportError as exc:
+            raise Unreachable(f"{self.base_url} failed on {method} {path}: {type(exc).__name__}") from None
+        if status == 401 and auth is True:
+            raise KeyRefused(f"{self.base_url} refused the key in ${self.key_env} (HTTP 401 on {method} {path})")
+        data = b"".join(chunks)
         ctype = resp_headers.get("content-type", "")
         kind = "error" if status >= 400 else ("stream" if "event-stream" in ctype or _asked_stream(body) else "json")
         exchange = Exchange(
@@ -131,16 +142,21 @@ class Session:
             data,
             self.curl(method, path, body, auth),
             kind,
+            cut,
         )
         self.exchanges.append(exchange)
         return exchange
 
-    @staticmethod
-    def _iter(response: httpx.Response) -> Iterator[bytes]:
+    def _read(self, response: httpx.Response, chunks: list[bytes]) -> str | None:
+        """Read the body into `chunks`; a failure mid-body is returned (the checks see what arrived)."""
         try:
-            yield from response.iter_bytes()
-        except httpx.HTTPError:
-            return  # a stream cut by the provider: the checks see what arrived
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+        except httpx.TimeoutException:
+            return f"no data for {self.timeout:g} s after {sum(map(len, chunks))} bytes"
+        except httpx.TransportError as exc:
+            return f"{type(exc).__name__} after {sum(map(len, chunks))} bytes"
+        return None
 
 
 def _asked_stream(body: Any) -> bool:
