@@ -28,6 +28,11 @@ def print_results(
         texts = [cell_text(cells.get((c, p))) for p in providers]
         table.add_row(c, *(f"[{STYLE.get(t[:1], 'white')}]{t}[/]" for t in texts))
     out.print(table)
+    from conformance.checks import REGISTRY, load_all
+
+    load_all()
+    quiet = len(set(REGISTRY) - set(checks))
+    out.print(f"{len(checks)} checks with findings above; the other {quiet} registered checks found none", markup=False)
     for r in results:
         for f in r.findings:
             if f.fails:

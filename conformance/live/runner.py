@@ -45,7 +45,7 @@ def check_exchange(exchange: Exchange, profile: Profile) -> list[Finding]:
 def _live(finding: Finding, profile: Profile) -> Finding:
     if finding.severity is not Severity.DRIFT:
         return finding
-    note = "live traffic cannot predate the spec, so this is not drift"
+    note = "live traffic cannot predate the spec: what a recording would excuse as drift fails here"
     return profile.classify(replace(finding, severity=Severity.FAILURE, basis="failure", note=note))
 
 
