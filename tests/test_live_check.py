@@ -223,3 +223,18 @@ def test_an_empty_folder_is_a_usage_error(tmp_path: Path, command: str) -> None:
     result = respkit(command, str(tmp_path))
     assert result.returncode == 2 and result.stderr.startswith("respkit: error: no "), result.stderr
     assert str(tmp_path) in result.stderr
+
+
+def test_a_long_live_stream_is_checked_as_it_arrives(faithful: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.live import session as session_module
+    from conformance.live.runner import check_exchange, stream_checker
+
+    monkeypatch.setattr(session_module, "KEEP_BYTES", 64 * 1024)
+    profile = load_profile("strict")
+    with Session(faithful, SECRET, "OPENAI_API_KEY", timeout=60) as session:
+        session.stream_checker = stream_checker(profile)
+        body = {"model": "gpt-4.1-mini", "input": "[long:5000] go", "stream": True}
+        exchange = session.request("long", "createResponse", "POST", "/responses", body)
+    assert exchange.findings is not None and exchange.clipped
+    assert len(exchange.body) == 64 * 1024
+    assert [f for f in check_exchange(exchange, profile) if f.fails] == []

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from conformance.findings import Finding, Severity
-from conformance.live.runner import check_exchange
+from conformance.live.runner import check_exchange, stream_checker
 from conformance.live.session import Exchange, Session
 from conformance.profiles import Profile
 from conformance.replay import Recording, Result
@@ -83,6 +83,7 @@ def _draw(strategy: Any, op_id: str, examples: int) -> list[tuple[str, str, str,
 
 def run_fuzz(session: Session, profile: Profile, examples: int = 8) -> list[Result]:
     """Send generated cases; one `Result` per operation."""
+    session.stream_checker = stream_checker(profile)
     by_operation: dict[str, list[Finding]] = {}
     statuses: dict[str, Exchange] = {}
     for op_id, method, path, body in generate_cases(examples):

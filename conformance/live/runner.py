@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -26,7 +26,8 @@ def response_schemas() -> dict[str, str | None]:
 def check_exchange(exchange: Exchange, profile: Profile) -> list[Finding]:
     """The engine's verdict on one exchange. Live traffic is never older than the spec, so what the
     engine would call spec drift in a recording is non-conformance here (unless the profile allows it)."""
-    found = [_live(f, profile) for f in _engine(exchange, profile)]
+    engine = exchange.findings if exchange.findings is not None else _engine(exchange, profile)
+    found = [_live(f, profile) for f in engine]
     if exchange.cut is not None:
         cut = Finding(
             check="body_read_completely",
@@ -47,6 +48,16 @@ def _live(finding: Finding, profile: Profile) -> Finding:
         return finding
     note = "live traffic cannot predate the spec: what a recording would excuse as drift fails here"
     return profile.classify(replace(finding, severity=Severity.FAILURE, basis="failure", note=note))
+
+
+def stream_checker(profile: Profile) -> Callable[[Exchange, Iterator[bytes]], list[Finding]]:
+    """Checks a live stream chunk by chunk while it arrives (the session keeps only its first bytes)."""
+
+    def check(exchange: Exchange, chunks: Iterator[bytes]) -> list[Finding]:
+        source = Source(f"live: {exchange.scenario}", exchange.operation, exchange.reproduce)
+        return check_stream(chunks, content_type=exchange.content_type, profile=profile, source=source)
+
+    return check
 
 
 def _engine(exchange: Exchange, profile: Profile) -> list[Finding]:
@@ -75,6 +86,7 @@ def run_scenarios(
 ) -> list[Result]:
     """Run the chosen scenarios (all by default), one `Result` per scenario."""
     results = []
+    session.stream_checker = stream_checker(profile)
     for name in names or list(SCENARIOS):
         conversation = Conversation(session, name, model, reasoning_model)
         first = len(session.exchanges)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,10 @@ class Exchange:
     kind: str  # json | stream | error
     #: why reading the body stopped early (the connection failed mid-body), else None
     cut: str | None = None
+    #: a stream's findings, made while it arrived (None: the body is checked after it was read)
+    findings: list[Any] | None = None
+    #: the body holds only the first KEEP_BYTES of a longer stream
+    clipped: bool = False
 
     @property
     def content_type(self) -> str | None:
@@ -54,6 +59,12 @@ class Exchange:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+#: how much of a stream's body an exchange keeps for scenarios and recordings; the checks see it all
+KEEP_BYTES = 16 * 1024 * 1024
+
+StreamChecker = Callable[["Exchange", Iterator[bytes]], list[Any]]
 
 
 @dataclass
@@ -65,6 +76,8 @@ class Session:
     key_env: str
     timeout: float = 60.0
     exchanges: list[Exchange] = field(default_factory=list)
+    #: checks a stream chunk by chunk as it arrives (set by the runner), so memory stays bounded
+    stream_checker: StreamChecker | None = None
     _client: httpx.Client | None = None
 
     def __enter__(self) -> Session:
@@ -115,48 +128,56 @@ class Session:
             content = json.dumps(body).encode()
         if content is not None:
             headers["Content-Type"] = content_type
-        chunks: list[bytes] = []
+        reproduce = self.curl(method, path, body, auth)
         try:
             with self._client.stream(method, url, content=content, headers=headers) as response:
-                cut = self._read(response, chunks)
                 status, resp_headers = response.status_code, {k.lower(): v for k, v in response.headers.items()}
+                if status == 401 and auth is True:
+                    raise KeyRefused(
+                        f"{self.base_url} refused the key in ${self.key_env} (HTTP 401 on {method} {path})"
+                    )
+                ctype = resp_headers.get("content-type", "")
+                kind = (
+                    "error" if status >= 400 else "stream" if "event-stream" in ctype or _asked_stream(body) else "json"
+                )
+                exchange = Exchange(scenario, operation, method, path, body, status, resp_headers, b"", reproduce, kind)
+                self._read(response, exchange)
         except httpx.ConnectError as exc:
             raise Unreachable(f"cannot reach {self.base_url}: {type(exc).__name__}") from None
         except httpx.TimeoutException:
             raise Unreachable(f"{self.base_url} did not answer {method} {path} within {self.timeout:g} s") from None
         except httpx.TransportError as exc:
             raise Unreachable(f"{self.base_url} failed on {method} {path}: {type(exc).__name__}") from None
-        if status == 401 and auth is True:
-            raise KeyRefused(f"{self.base_url} refused the key in ${self.key_env} (HTTP 401 on {method} {path})")
-        data = b"".join(chunks)
-        ctype = resp_headers.get("content-type", "")
-        kind = "error" if status >= 400 else ("stream" if "event-stream" in ctype or _asked_stream(body) else "json")
-        exchange = Exchange(
-            scenario,
-            operation,
-            method,
-            path,
-            body,
-            status,
-            resp_headers,
-            data,
-            self.curl(method, path, body, auth),
-            kind,
-            cut,
-        )
         self.exchanges.append(exchange)
         return exchange
 
-    def _read(self, response: httpx.Response, chunks: list[bytes]) -> str | None:
-        """Read the body into `chunks`; a failure mid-body is returned (the checks see what arrived)."""
-        try:
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-        except httpx.TimeoutException:
-            return f"no data for {self.timeout:g} s after {sum(map(len, chunks))} bytes"
-        except httpx.TransportError as exc:
-            return f"{type(exc).__name__} after {sum(map(len, chunks))} bytes"
-        return None
+    def _read(self, response: httpx.Response, exchange: Exchange) -> None:
+        """Read the body into the exchange; a stream goes through the checker as it arrives, and a failure
+        mid-body is kept as `exchange.cut` (the checks see what arrived)."""
+        kept: list[bytes] = []
+        size = 0
+
+        def arriving() -> Iterator[bytes]:
+            nonlocal size
+            try:
+                for chunk in response.iter_bytes():
+                    if size < KEEP_BYTES:
+                        kept.append(chunk[: KEEP_BYTES - size])
+                    else:
+                        exchange.clipped = True
+                    size += len(chunk)
+                    yield chunk
+            except httpx.TimeoutException:
+                exchange.cut = f"no data for {self.timeout:g} s after {size} bytes"
+            except httpx.TransportError as exc:
+                exchange.cut = f"{type(exc).__name__} after {size} bytes"
+
+        if exchange.kind == "stream" and self.stream_checker is not None:
+            exchange.findings = self.stream_checker(exchange, arriving())
+        else:
+            for _ in arriving():
+                pass
+        exchange.body = b"".join(kept)
 
 
 def _asked_stream(body: Any) -> bool:
