@@ -32,7 +32,22 @@ def _openapi() -> dict[str, Any]:
 
 
 def generate_cases(examples: int) -> list[tuple[str, str, str, Any]]:
-    """(operationId, method, path with query, body) for each generated case, reproducibly."""
+    """(operationId, method, path with query, body) for each generated case, reproducibly. Hypothesis
+    keeps its files in a temporary folder for the while, not in the user's working directory."""
+    import tempfile
+
+    from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
+
+    previous = storage_directory(intent_to_write=False).home_directory
+    with tempfile.TemporaryDirectory(prefix="respkit-hypothesis-") as home:
+        set_hypothesis_home_dir(home)
+        try:
+            return _generate(examples)
+        finally:
+            set_hypothesis_home_dir(previous)
+
+
+def _generate(examples: int) -> list[tuple[str, str, str, Any]]:
     import schemathesis
     from schemathesis import GenerationMode
     from schemathesis.core.result import Ok

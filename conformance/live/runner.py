@@ -10,7 +10,7 @@ from pathlib import Path
 from conformance.engine import check_error, check_json_body, check_operation_body, check_stream
 from conformance.findings import Finding, Severity, Source
 from conformance.live.scenarios import SCENARIOS, Conversation
-from conformance.live.session import Exchange, Session
+from conformance.live.session import Exchange, KeyRefused, Session, Unreachable
 from conformance.profiles import Profile
 from conformance.replay import Recording, Result
 from conformance.schema import default_validators
@@ -90,7 +90,12 @@ def run_scenarios(
     for name in names or list(SCENARIOS):
         conversation = Conversation(session, name, model, reasoning_model)
         first = len(session.exchanges)
-        SCENARIOS[name](conversation)
+        try:
+            SCENARIOS[name](conversation)
+        except (Unreachable, KeyRefused):
+            raise
+        except Exception as exc:  # a provider's answer so odd that the scenario could not go on
+            conversation.findings.append(_crashed(name, exc, session.exchanges[first:]))
         exchanges = session.exchanges[first:]
         if not exchanges:
             continue
@@ -109,6 +114,19 @@ def run_scenarios(
         )
         results.append(Result(recording, [_with_reproduce(f, exchanges) for f in findings]))
     return results
+
+
+def _crashed(name: str, exc: Exception, exchanges: list[Exchange]) -> Finding:
+    return Finding(
+        check="scenario_completes",
+        severity=Severity.FAILURE,
+        message=f"the answers stopped scenario {name}: {type(exc).__name__}: {exc}",
+        source=f"live: {name}",
+        operation=exchanges[-1].operation if exchanges else "",
+        expected="answers the scenario can read",
+        received=f"{type(exc).__name__}",
+        reproduce=exchanges[-1].reproduce if exchanges else "",
+    )
 
 
 def _with_reproduce(finding: Finding, exchanges: list[Exchange]) -> Finding:

@@ -102,16 +102,28 @@ def body_of(exchange: Exchange) -> dict[str, Any] | None:
     return last
 
 
+def output_items(response: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The output items of a response, whatever shape a misbehaving provider gave `output`."""
+    output = (response or {}).get("output")
+    return [i for i in output if isinstance(i, dict)] if isinstance(output, list) else []
+
+
 def output_text(response: dict[str, Any] | None) -> str:
     parts = []
-    for item in (response or {}).get("output", []) or []:
-        if isinstance(item, dict) and item.get("type") == "message":
-            parts += [c.get("text", "") for c in item.get("content", []) if c.get("type") == "output_text"]
+    for item in items_of(response, "message"):
+        content = item.get("content")
+        for part in content if isinstance(content, list) else []:
+            if isinstance(part, dict) and part.get("type") == "output_text" and isinstance(part.get("text"), str):
+                parts.append(part["text"])
     return "".join(parts)
 
 
 def items_of(response: dict[str, Any] | None, kind: str) -> list[dict[str, Any]]:
-    return [i for i in (response or {}).get("output", []) or [] if isinstance(i, dict) and i.get("type") == kind]
+    return [i for i in output_items(response) if i.get("type") == kind]
+
+
+def output_types(response: dict[str, Any] | None) -> list[Any]:
+    return [i.get("type") for i in output_items(response)]
 
 
 def expect_function_call(c: Conversation, exchange: Exchange) -> list[dict[str, Any]]:
@@ -124,7 +136,7 @@ def expect_function_call(c: Conversation, exchange: Exchange) -> list[dict[str, 
         "tool_choice was `required` but the response has no function_call item",
         exchange,
         expected="a function_call output item",
-        received=[i.get("type") for i in (response or {}).get("output", [])],
+        received=output_types(response),
     )
     return calls
 
@@ -168,7 +180,7 @@ def function_call_round_trip(c: Conversation) -> None:
         "after the function's output the model must answer with a message",
         second,
         expected="a message with output_text",
-        received=[i.get("type") for i in (answer or {}).get("output", [])] or second.status,
+        received=output_types(answer) or second.status,
     )
 
 
@@ -238,6 +250,8 @@ def retrieve_and_items(c: Conversation) -> None:
         return
     rid = response["id"]
     got = c.send("getResponse", "GET", f"/responses/{rid}")
+    c.expect("stored_response_retrievable", got.status == 200, "a stored response cannot be retrieved", got,
+             expected=200, received=got.status)  # fmt: skip
     if got.status == 200:
         retrieved = body_of(got) or {}
         keys = ("id", "status", "output", "usage", "model")
@@ -249,7 +263,9 @@ def retrieve_and_items(c: Conversation) -> None:
             expected={k: response.get(k) for k in keys},
             received={k: retrieved.get(k) for k in keys},
         )
-    c.send("listInputItems", "GET", f"/responses/{rid}/input_items?limit=1&order=asc")
+    items = c.send("listInputItems", "GET", f"/responses/{rid}/input_items?limit=1&order=asc")
+    c.expect("stored_input_items_listed", items.status == 200, "a stored response's input items cannot be listed",
+             items, expected=200, received=items.status)  # fmt: skip
 
 
 @scenario
@@ -259,7 +275,9 @@ def delete(c: Conversation) -> None:
     rid = (body_of(created) or {}).get("id")
     if not rid:
         return
-    c.send("deleteResponse", "DELETE", f"/responses/{rid}")
+    deleted = c.send("deleteResponse", "DELETE", f"/responses/{rid}")
+    c.expect("delete_succeeds", deleted.status == 200, "deleting a stored response failed", deleted,
+             expected=200, received=deleted.status)  # fmt: skip
     again = c.send("getResponse", "GET", f"/responses/{rid}")
     c.expect(
         "deleted_response_is_gone",
