@@ -73,10 +73,11 @@ def discover(paths: list[Path]) -> Iterator[Path]:
 
 
 def display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return path.name
+    """A recording's path as the user can paste it: relative when it is below the working directory
+    or a short climb away, else absolute."""
+    resolved = path.resolve()
+    relative = os.path.relpath(resolved)
+    return relative if relative.count("..") <= 2 else str(resolved)
 
 
 def _index_rows(folder: Path) -> dict[str, dict[str, str]]:

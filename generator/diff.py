@@ -4,16 +4,22 @@ Compared: operations, their parameters and bodies, stream event types, and every
 closure down to its properties (added, removed, required <-> optional), type labels, nullability and
 enum values. Properties that a schema takes through ``allOf`` are listed under it too, so `Response`
 names every field a response carries; changes inside such a property are told once, under its owner.
+
+A schema met only as an ``allOf`` part (a mixin such as `ResponseProperties`) is no type of its own:
+its changes are judged on the composed schemas that take it in (`Response`, `CreateResponse`). A
+property that moves from one part to another is no change there; a change of the part that shows in
+none of them is kept as a compatible note ("part-" before its kind).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from generator import classify, pointer
 from generator.classify import ADDITIVE, IMPACTS, REQUEST, RESPONSE, readers, removed, writers
-from generator.shape import Prop, Shape, shape, unwrap
+from generator.shape import Prop, Shape, allof_parts, shape, unwrap
 from generator.spec_view import HTTP_METHODS, STREAM_UNION, Parameter, operations, stream_event_types
 
 MAX_DEPTH = 16
@@ -68,6 +74,8 @@ class _Differ:
         self.old, self.new = old, new
         self.dirs_old, self.dirs_new = classify.directions(old), classify.directions(new)
         self.out: list[Change] = []
+        self.parts = _mixins(old, new)
+        self.in_parts: list[tuple[str, Change]] = []  # changes of mixins, by mixin, until judged
 
     def add(self, kind: str, subject: str, at: str, detail: str, breaks: frozenset[str]) -> None:
         self.out.append(Change(kind, subject, at, detail, breaks))
@@ -182,7 +190,8 @@ class _Differ:
                 self.add("property-removed", sub, po.at, f"property removed{_via(po)}", removed())
             elif po is not None and pn is not None:
                 self.required(name in so.required, name in sn.required, sub, pn, dirs)
-                if pn.owner is None:
+                told_by_owner = po.owner is not None and po.owner == pn.owner and po.owner not in self.parts
+                if not told_by_owner:
                     self.node(po, pn, sub, dirs, depth + 1)
 
     def required(self, was: bool, now: bool, subject: str, prop: Prop, dirs: frozenset[str]) -> None:
@@ -200,12 +209,28 @@ class _Differ:
             ref = f"#/components/schemas/{name}"
             at = f"/components/schemas/{pointer.escape(name)}"
             dirs = self.dirs_old.get(ref, frozenset()) | self.dirs_new.get(ref, frozenset())
+            before = len(self.out)
             if name not in old:
                 self.add("schema-added", name, at, "schema added", ADDITIVE)
             elif name not in new:
                 self.add("schema-removed", name, at, "schema removed", removed())
             else:
                 self.node(Prop(old[name], at), Prop(new[name], at), name, dirs)
+            if name in self.parts:
+                self.in_parts += [(name, change) for change in self.out[before:]]
+                del self.out[before:]
+
+    def mixins(self) -> None:
+        """Each change of a mixin: dropped when its composed schemas show it, else kept as a note."""
+        for name, change in self.in_parts:
+            composers = sorted(self.parts[name])
+            rest = change.subject.removeprefix(name)
+            if any(_shows(c, change, rest, composers) for c in self.out):
+                continue
+            names = ", ".join(c or "an operation body" for c in composers)
+            where = f"no such change in {names}" if names else "of no schema users meet"
+            detail = f"{change.detail}; only an allOf part, {where}"
+            self.add(f"part-{change.kind}", change.subject, change.pointer, detail, ADDITIVE)
 
     def events(self) -> None:
         old, new = stream_event_types(self.old), stream_event_types(self.new)
@@ -276,6 +301,30 @@ def _via(prop: Prop) -> str:
     return f" (from {prop.owner})" if prop.owner else ""
 
 
+def _core(detail: str) -> str:
+    """A change's detail without the owner it names."""
+    return re.sub(r" \(from [^()]*\)$", "", detail)
+
+
+def _shows(change: Change, of_part: Change, rest: str, composers: list[str]) -> bool:
+    """Whether ``change`` of a composed schema is ``of_part`` (a mixin's change, ``rest`` its subject
+    after the mixin's name) as it shows in one of the ``composers``."""
+    if change.kind != of_part.kind or _core(change.detail) != _core(of_part.detail):
+        return False
+    root = re.split(r"[.<\[{]", change.subject, maxsplit=1)[0]
+    return (root in composers or "" in composers) and change.subject.endswith(rest)
+
+
+def _mixins(old: dict[str, Any], new: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """The schemas met only as ``allOf`` parts in each spec that has them, with their composers."""
+    parts_old, parts_new = allof_parts(old), allof_parts(new)
+    schemas_old = old.get("components", {}).get("schemas", {})
+    schemas_new = new.get("components", {}).get("schemas", {})
+    names = (parts_old.keys() | parts_new.keys()) - (schemas_old.keys() - parts_old.keys())
+    names -= schemas_new.keys() - parts_new.keys()
+    return {n: parts_old.get(n, frozenset()) | parts_new.get(n, frozenset()) for n in names}
+
+
 def _deref(document: dict[str, Any], node: Any) -> Any:
     seen = 0
     while isinstance(node, dict) and "$ref" in node and seen < 8:
@@ -323,4 +372,5 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     differ.operations()
     differ.events()
     differ.schemas()
+    differ.mixins()
     return sorted(differ.out, key=_order)

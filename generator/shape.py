@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator import pointer
+from generator.closure import REF_KEYS
 from generator.spec_view import tag_values
 
 NULL_TYPE = "null"
@@ -189,3 +190,74 @@ def shape(document: dict[str, Any], node: dict[str, Any], at: str, *, resolve: b
         properties=props,
         required=frozenset(required),
     )
+
+
+# --- composition: which schemas users meet only as allOf parts ------------------------------------
+
+SCHEMAS = "#/components/schemas/"
+_NOT_SCHEMA = ("example", "examples", "x-oaiMeta")
+
+
+def _composes(node: dict[str, Any]) -> bool:
+    """Whether ``node`` merges its ``allOf`` members (not a one-member wrapper that ``unwrap`` sees through)."""
+    members = node.get("allOf")
+    return isinstance(members, list) and (len(members) > 1 or "properties" in node)
+
+
+@dataclass
+class _Uses:
+    parts: dict[str, set[str]] = field(default_factory=dict)  # ref -> schemas that compose it
+    direct: set[str] = field(default_factory=set)  # refs met other than as an allOf part
+
+
+def _walk(node: Any, holder: str, uses: _Uses, *, names: bool = False) -> None:
+    """Record the references under ``node`` (inside component ``holder``); ``names`` for a mapping of
+    property names, whose keys are never keywords."""
+    if isinstance(node, list):
+        for value in node:
+            _walk(value, holder, uses)
+        return
+    if not isinstance(node, dict):
+        return
+    composed = _composes(node)
+    for key, value in node.items():
+        if key in REF_KEYS and isinstance(value, str):
+            uses.direct.add(value)
+        elif composed and key == "allOf":
+            for member in value:
+                if isinstance(member, dict) and isinstance(member.get("$ref"), str):
+                    uses.parts.setdefault(member["$ref"], set()).add(holder)
+                    _walk({k: v for k, v in member.items() if k != "$ref"}, holder, uses)
+                else:
+                    _walk(member, holder, uses)
+        elif names or key not in _NOT_SCHEMA:
+            _walk(value, holder, uses, names=key == "properties" and not names)
+
+
+def allof_parts(document: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """The component schemas met only as ``allOf`` parts ("mixins"), each with the schemas users meet
+    that take it in, through other such parts too (``""`` for a composition outside the components)."""
+    uses = _Uses()
+    for key, value in document.items():
+        if key == "components" and isinstance(value, dict):
+            for kind, items in value.items():
+                for name, node in items.items() if isinstance(items, dict) else ():
+                    _walk(node, name if kind == "schemas" else "", uses)
+        else:
+            _walk(value, "", uses)
+    holders = {
+        ref_name(ref): held
+        for ref, held in uses.parts.items()
+        if ref.startswith(SCHEMAS) and len(pointer.split(ref)) == 3 and ref not in uses.direct
+    }
+
+    def composers(name: str, seen: frozenset[str]) -> set[str]:
+        out: set[str] = set()
+        for holder in holders[name]:
+            if holder not in holders:
+                out.add(holder)
+            elif holder not in seen:
+                out |= composers(holder, seen | {holder})
+        return out
+
+    return {name: frozenset(composers(name, frozenset([name]))) for name in holders}

@@ -120,6 +120,32 @@ def test_breaking_changes_come_first(shared_diff: SpecDiff) -> None:
     assert [(c.kind, c.impact) for c in usage] == [("property-added", "breaking-providers")]
 
 
+MOVES = (
+    "ResponseProperties.reasoning",
+    "ResponseProperties.truncation",
+    "ModelResponseProperties.service_tier",
+    "CreateModelResponseProperties.service_tier",
+)
+
+
+def test_a_move_between_allof_parts_is_not_breaking(shared_diff: SpecDiff) -> None:
+    # the four properties left the allOf parts for the inline part of Response and CreateResponse
+    moved = [c for c in shared_diff.changes if c.subject in MOVES]
+    assert sorted(c.subject for c in moved) == sorted(MOVES)
+    assert {(c.kind, c.impact) for c in moved} == {("part-property-removed", "additive")}
+    assert all("only an allOf part, no such change in CreateResponse" in c.detail for c in moved)
+    parts = ("ResponseProperties.", "ModelResponseProperties.", "CreateModelResponseProperties.")
+    assert not [c for c in shared_diff.changes if c.breaks and c.subject.startswith(parts)]
+    # real changes stay, judged on the composed schemas, each in its own direction
+    tiers = {(c.detail, c.impact) for c in shared_diff.changes if c.subject == "Response.service_tier"}
+    assert ("enum value added: fast", "breaking-clients") in tiers
+    nullable = {(c.subject, c.impact) for c in shared_diff.changes if c.detail == "now nullable"}
+    assert {
+        ("Response.prompt_cache_key", "breaking-clients"),
+        ("CreateResponse.prompt_cache_key", "breaking-providers"),
+    } <= nullable
+
+
 def test_the_command_prints_json_and_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["spec", "diff", str(PREVIOUS_SPEC), str(SPEC), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -465,3 +491,44 @@ def test_a_pinned_config_with_another_sha256_is_one_line(tmp_path: Path, capsys:
     (spec / "respkit.yaml").write_text(text)
     line = run_diff(spec / "respkit.yaml", SPEC, tmp_path / "out.txt", capsys)
     assert "openai-openapi.yaml: sha256 mismatch: pinned abab" in line
+
+
+# --- allOf parts: a property that moves between them, and one that leaves the composition ---------
+
+
+def composed_spec(part_a: dict[str, Any], part_b: dict[str, Any]) -> dict[str, Any]:
+    """Response composed of two parts that nothing else references, and an inline part."""
+    parts = [{"$ref": "#/components/schemas/PartA"}, {"$ref": "#/components/schemas/PartB"}]
+    spec = tiny_spec(BASE_REQUEST, {"allOf": [*parts, obj({"id": STR}, ["id"])]})
+    spec["components"]["schemas"].update(PartA=part_a, PartB=part_b)
+    return spec
+
+
+def part_changes(tmp_path: Path, old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:
+    before, after = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    before.write_text(yaml.safe_dump(old))
+    after.write_text(yaml.safe_dump(new))
+    return [(c.subject, c.kind, c.impact) for c in compare_sources(str(before), str(after)).changes]
+
+
+STATUS = {"type": "string", "enum": ["done"]}
+
+
+def test_a_property_moved_between_allof_parts_is_compatible(tmp_path: Path) -> None:
+    old = composed_spec(obj({"note": STR, "status": STATUS}), obj({"extra": INT}))
+    new = composed_spec(obj({"status": STATUS}), obj({"extra": INT, "note": STR}))
+    assert part_changes(tmp_path, old, new) == [
+        ("PartA.note", "part-property-removed", "additive"),
+        ("PartB.note", "part-property-added", "additive"),
+    ]
+
+
+def test_a_property_removed_from_the_composition_breaks_clients(tmp_path: Path) -> None:
+    old = composed_spec(obj({"note": STR, "status": STATUS}), obj({"extra": INT}))
+    grown = {"type": "string", "enum": ["done", "queued"]}
+    new = composed_spec(obj({"status": grown}), obj({"extra": INT}))
+    # told once, on the schema users meet; a change inside a part's property too
+    assert part_changes(tmp_path, old, new) == [
+        ("Response.note", "property-removed", "breaking-clients"),
+        ("Response.status", "enum-value-added", "breaking-clients"),
+    ]
