@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-replay", action="store_true", help="with no --base-url: skip replaying bundled recordings")
     check.add_argument("--timeout", type=float, default=60.0, help="per-request timeout in seconds")
     _report_options(check)
+    check.add_argument(
+        "--reports-dir",
+        metavar="DIR",
+        default="reports",
+        help="with no report option given: write all four reports as DIR/respkit-check.* (default: reports)",
+    )
+    check.add_argument("--no-reports", action="store_true", help="write no report files")
     check.set_defaults(handler=_lazy("conformance.live.commands:check"))
 
     replay = sub.add_parser("replay", help="check recorded examples (.json, .sse, .error.json files or folders)")

@@ -238,3 +238,18 @@ def test_a_long_live_stream_is_checked_as_it_arrives(faithful: str, monkeypatch:
     assert exchange.findings is not None and exchange.clipped
     assert len(exchange.body) == 64 * 1024
     assert [f for f in check_exchange(exchange, profile) if f.fails] == []
+
+
+def test_the_main_job_writes_every_report_unless_told_not_to(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "conformance", "check", "--no-schemathesis", "--no-replay", *args],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    assert run("--no-reports").returncode == 0 and not (tmp_path / "reports").exists()
+    result = run()
+    assert result.returncode == 0, result.stdout[-2000:]
+    written = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert written == ["respkit-check.html", "respkit-check.json", "respkit-check.md", "respkit-check.xml"]
+    assert json.loads((tmp_path / "reports" / "respkit-check.json").read_text())

@@ -69,8 +69,20 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError(f"--timeout {args.timeout:g}: expected a positive number of seconds")
 
 
+REPORTS = (("junit_xml", "xml"), ("json_report", "json"), ("markdown", "md"), ("html", "html"))
+
+
+def _default_reports(args: argparse.Namespace) -> None:
+    """The main job writes every report format unless the user chose some, or none."""
+    if args.no_reports or any(getattr(args, attr, None) for attr, _ in REPORTS):
+        return
+    for attr, suffix in REPORTS:
+        setattr(args, attr, str(Path(args.reports_dir) / f"respkit-check.{suffix}"))
+
+
 def check(args: argparse.Namespace) -> int:
     _validate(args)
+    _default_reports(args)
     embedded = not args.base_url
     profile = _profile(args.profile, "strict" if embedded else DEFAULT)
     names = _scenarios(args.scenario)
@@ -94,6 +106,8 @@ def check(args: argparse.Namespace) -> int:
     spec = str(default_validators().version)
     print_results(results, spec, title="respkit check")
     write_reports(results, spec, args)
+    if not args.no_reports:
+        print(f"reports: {', '.join(getattr(args, a) for a, _ in REPORTS if getattr(args, a, None))}")
     return EXIT_FAIL if any(r.failed for r in results) else EXIT_OK
 
 
