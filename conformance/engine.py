@@ -98,11 +98,23 @@ def _run_event(ctx: StreamContext, checks: tuple[Check, ...], event: dict[str, A
             _crashed(ctx, exc)
 
 
+def _run_frame(ctx: StreamContext, checks: tuple[Check, ...], frame: Frame, event: dict[str, Any] | None) -> None:
+    """`_run` for the frame checks (every frame of a stream without `event:` lines): no tuple packing."""
+    for name, func in checks:
+        ctx.check = name
+        try:
+            func(ctx, frame, event)
+        except Exception as exc:
+            _crashed(ctx, exc)
+
+
 def _crashed(ctx: Any, exc: Exception) -> None:
     ctx.report(f"internal error in check: {type(exc).__name__}: {exc}", basis="failure")
 
 
 def _event(data: str) -> dict[str, Any] | None:
+    """The event of a frame's data (None: `[DONE]`, or not a JSON object with a string `type`), its key
+    members hashable (`_keyed`)."""
     if data == "[DONE]":
         return None
     try:
@@ -112,20 +124,22 @@ def _event(data: str) -> dict[str, Any] | None:
             obj = json.loads(data)
         except (ValueError, RecursionError):
             return None
-    return obj if isinstance(obj, dict) and isinstance(obj.get("type"), str) else None
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+        return None
+    get = obj.get
+    try:
+        hash((get("output_index"), get("content_index"), get("summary_index"), get("command_index"), get("item_id")))
+    except TypeError:
+        return _keyed(obj)
+    return obj
 
 
 #: event members the state machine uses as keys; an unhashable value (a list, an object) is keyed by its text
 KEYED = ("output_index", "content_index", "summary_index", "command_index", "item_id")
 
 
-def _keyable(event: dict[str, Any]) -> dict[str, Any]:
-    get = event.get
-    try:
-        hash((get("output_index"), get("content_index"), get("summary_index"), get("command_index"), get("item_id")))
-    except TypeError:
-        return {**event, **{k: json.dumps(event[k]) for k in KEYED if isinstance(event.get(k), (list, dict))}}
-    return event
+def _keyed(event: dict[str, Any]) -> dict[str, Any]:
+    return {**event, **{k: json.dumps(event[k]) for k in KEYED if isinstance(event.get(k), (list, dict))}}
 
 
 def _frame(ctx: StreamContext, plan: Plan, frame: Frame) -> None:
@@ -133,13 +147,12 @@ def _frame(ctx: StreamContext, plan: Plan, frame: Frame) -> None:
     event = _event(frame.data)
     if event is None:
         ctx.seq = None
-        _run(ctx, plan.frame, frame, event)
+        _run_frame(ctx, plan.frame, frame, event)
         return
     seq = event.get("sequence_number")
     ctx.seq = seq if type(seq) is int else None
     if not clean(frame, event):
-        _run(ctx, plan.frame, frame, event)
-    event = _keyable(event)
+        _run_frame(ctx, plan.frame, frame, event)
     if ctx.events < 2:
         _run_event(ctx, plan.opening, event)
     _run_event(ctx, plan.by_type.get(event["type"], plan.unknown), event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -73,8 +73,21 @@ class Finding:
     def fails(self) -> bool:
         return self.severity is Severity.FAILURE
 
+    @classmethod
+    def build(cls, values: dict[str, Any]) -> Finding:
+        """A finding from a value for every field, without the frozen dataclass's per-field `__setattr__`
+        (the hot path: a stream can report on every event)."""
+        if values.keys() != _FIELDS:
+            raise TypeError(f"Finding.build needs exactly the fields {sorted(_FIELDS)}")
+        finding = object.__new__(cls)
+        finding.__dict__.update(values)
+        return finding
+
     def with_severity(self, severity: Severity, note: str) -> Finding:
-        return replace(self, severity=severity, note=note)
+        """A copy with another severity and note (a field-by-field copy: `dataclasses.replace` costs more)."""
+        copied = object.__new__(type(self))
+        copied.__dict__.update(self.__dict__, severity=severity, note=note)
+        return copied
 
     def where(self) -> str:
         parts = [self.source or self.operation]
@@ -91,9 +104,14 @@ class Finding:
         return data
 
 
+_FIELDS = {f.name for f in fields(Finding)}
+
+
 def cut(value: Any, limit: int = 300, lines: int = 4) -> str:
     """A value as a short string: JSON for structures, at most `lines` lines and `limit` characters."""
     if isinstance(value, str):
+        if len(value) <= limit and value.isprintable():
+            return value  # one short line (line breaks are not printable): nothing to cut
         text = value
     else:
         try:

@@ -26,6 +26,8 @@ from generator.spec_view import stream_event_types, tag_values
 
 BUNDLE = Path(__file__).resolve().parent.parent / "generated" / "schema.json"
 _ALTERNATIVES = ("AnyOf", "OneOfNotValid")
+#: explained errors kept (their messages quote values, so live traffic could make them endless)
+_KEEP_ISSUES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +65,12 @@ class SpecValidators:
         self.version = _version(bundle)
         self._by_required, self._by_property, self._by_schema = _index_errata(entries)
         self._cache: dict[tuple[str, bool], Any] = {}
-        self._by_event_type: dict[str, Any] = {}
+        self.event_validators: dict[str, Any] = {}
         self._narrow_cache: dict[tuple[str, tuple[tuple[str, str], ...], bool], Any] = {}
         self._variant_cache: dict[tuple[str, bool], dict[str, str]] = {}
         self._union_cache: dict[tuple[str, bool], list[tuple[str, dict[str, str]]]] = {}
+        self._issue_cache: dict[tuple[str, str, str], SchemaIssue] = {}
+        self._split_cache: dict[tuple[str, bool], tuple[Any, tuple[tuple[str, str], ...]] | None] = {}
 
     def names(self) -> set[str]:
         return set(self.bundle["components"]["schemas"])
@@ -81,16 +85,42 @@ class SpecValidators:
         return found
 
     def event_validator(self, event_type: str) -> Any:
-        """The published spec's validator for events of `event_type` (None: the spec defines no such type)."""
-        found = self._by_event_type.get(event_type, False)
+        """The published spec's validator for events of `event_type` (None: the spec defines no such type);
+        `event_validators` holds those looked up so far."""
+        found = self.event_validators.get(event_type, False)
         if found is False:
             name = self.event_types.get(event_type)
-            found = self._by_event_type[event_type] = None if name is None else self._validator(name, True)
+            found = self.event_validators[event_type] = None if name is None else self._validator(name, True)
         return found
 
     def accepts(self, name: str, instance: Any, strict: bool = True) -> bool:
-        """Whether the published spec (`strict`), or the spec with errata, accepts `instance` as `name`."""
-        return bool(self._validator(name, strict).is_valid(instance))
+        """Whether the published spec (`strict`), or the spec with errata, accepts `instance` as `name`.
+        A member typed by a plain `$ref` (an event's `response`, `item`) is checked by the validator of its
+        schema, which events of several types share (it stays warm), and the rest by a validator without it."""
+        split = self._split(name, strict)
+        if split is None:
+            return bool(self._validator(name, strict).is_valid(instance))
+        shell, members = split
+        if not shell.is_valid(instance):
+            return False
+        if not isinstance(instance, dict):
+            return True
+        return all(m not in instance or self._validator(t, strict).is_valid(instance[m]) for m, t in members)
+
+    def _split(self, name: str, strict: bool) -> tuple[Any, tuple[tuple[str, str], ...]] | None:
+        """For an object schema whose keywords constrain members one by one: a validator of it with its
+        members typed by a plain `$ref` left free, and those members with the schemas they refer to (kept)."""
+        key = (name, strict)
+        if key not in self._split_cache:
+            doc = self.bundle if strict else self.lenient_doc
+            schema = doc["components"]["schemas"].get(name)
+            members = _ref_members(schema)
+            self._split_cache[key] = None
+            if members:
+                free: dict[str, Any] = {m: {} for m, _ in members}
+                root = {"components": doc["components"], **schema, "properties": {**schema["properties"], **free}}
+                self._split_cache[key] = (jsonschema_rs.Draft202012Validator(root), members)
+        return self._split_cache[key]
 
     def check(self, name: str, instance: Any, strict_only: bool = False, explain: bool = True) -> list[SchemaIssue]:
         """Issues of `instance` against schema `name`; empty when the published spec accepts it.
@@ -111,8 +141,29 @@ class SpecValidators:
     def explain(self, name: str, instance: Any) -> list[SchemaIssue]:
         """Issues of an `instance` already known to pass only with the errata: the error walk, without
         validating it again."""
+        lone = self._lone_member(name, instance)
+        if lone is not None:
+            member, target = lone
+            return [
+                self._explain(name, p, m) for p, m in _issues(self._validator(target, True), instance[member], member)
+            ]
         walker = self._specialized(name, instance, True) or self._validator(name, True)
         return [self._explain(name, p, m) for p, m in _issues(walker, instance)]
+
+    def _lone_member(self, name: str, instance: Any) -> tuple[str, str] | None:
+        """When every error of the published spec on `instance` is inside its one member typed by a `$ref`
+        (the rest passes): that member and the schema to walk it with (a union narrowed to the variant its
+        tag names, as `_specialized` does). Its validator is shared by events of several types."""
+        split = self._split(name, True)
+        if split is None or len(split[1]) != 1 or not isinstance(instance, dict):
+            return None
+        member, target = split[1][0]
+        if member not in instance or not split[0].is_valid(instance):
+            return None
+        value = instance[member]
+        variants = dict(self._unions(name, True)).get(member, {})
+        tag = value.get("type") if isinstance(value, dict) else None
+        return member, variants.get(tag, target) if isinstance(tag, str) else target
 
     def _specialized(self, name: str, instance: Any, strict: bool) -> Any:
         """A validator for `name` in which each member typed by a tagged union is narrowed to the variant
@@ -172,6 +223,16 @@ class SpecValidators:
         return found
 
     def _explain(self, name: str, where: str, message: str) -> SchemaIssue:
+        """The erratum or drift behind an error of the published spec (kept: the same errors recur)."""
+        key = (name, where, message)
+        issue = self._issue_cache.get(key)
+        if issue is None:
+            if len(self._issue_cache) >= _KEEP_ISSUES:
+                self._issue_cache.clear()
+            issue = self._issue_cache[key] = self._find_erratum(name, where, message)
+        return issue
+
+    def _find_erratum(self, name: str, where: str, message: str) -> SchemaIssue:
         found = self._by_schema.get(name)
         if found is None and message.endswith(" is a required property"):
             found = self._by_required.get(message.split('"')[1] if '"' in message else "")
@@ -181,6 +242,32 @@ class SpecValidators:
         if found is None:
             return SchemaIssue(where, message, "erratum", "the published spec rejects this; spec/errata accepts it")
         return SchemaIssue(where, message, found.kind, found.why)
+
+
+#: keywords that constrain an object's members one by one, and annotations (which constrain nothing)
+_MEMBERWISE = frozenset({"type", "properties", "required"})
+_ANNOTATIONS = frozenset({"title", "description", "example", "examples", "deprecated", "default", "$comment"})
+
+
+def _annotation(keyword: str) -> bool:
+    return keyword in _ANNOTATIONS or keyword.startswith("x-")
+
+
+def _ref_members(schema: Any) -> tuple[tuple[str, str], ...]:
+    """The members of an object schema typed by nothing but a `$ref` to a component, with that component;
+    empty when the schema has a keyword that relates members to each other (then it cannot be split)."""
+    if not isinstance(schema, dict) or schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+        return ()
+    if any(k not in _MEMBERWISE and not _annotation(k) for k in schema):
+        return ()
+    prefix = "#/components/schemas/"
+    found: list[tuple[str, str]] = []
+    for member, sub in schema["properties"].items():
+        ref = sub.get("$ref") if isinstance(sub, dict) else None
+        target = ref[len(prefix) :] if isinstance(ref, str) and ref.startswith(prefix) else ""
+        if target and "/" not in target and "~" not in target and all(k == "$ref" or _annotation(k) for k in sub):
+            found.append((member, target))
+    return tuple(found)
 
 
 def _version(bundle: dict[str, Any]) -> SpecVersion:
@@ -215,27 +302,28 @@ def _index_errata(
     return required, prop, whole
 
 
-def _issues(validator: Any, instance: Any) -> list[tuple[str, str]]:
+def _issues(validator: Any, instance: Any, member: str | None = None) -> list[tuple[str, str]]:
+    """(pointer, message) of the errors of `instance`, which is the value of `member` when one is named."""
     out: list[tuple[str, str]] = []
     for error in validator.iter_errors(instance):
-        out.extend(_leaves(error))
+        out.extend(_leaves(error, [] if member is None else [member]))
     return out[:20]
 
 
-def _leaves(error: Any) -> list[tuple[str, str]]:
+def _leaves(error: Any, above: list[str]) -> list[tuple[str, str]]:
     """The most specific errors under an error: for anyOf/oneOf, the branch that fits best."""
     kind = error.kind
     branches = getattr(kind, "context", None) if type(kind).__name__ in _ALTERNATIVES else None
+    where = [*above, *error.instance_path]
     if not branches:
-        where = list(error.instance_path)
         missing = getattr(kind, "property", None) if type(kind).__name__ == "Required" else None
         return [(pointer.join([*where, missing] if isinstance(missing, str) else where), error.message)]
     depth = len(error.instance_path)
     best = min(branches, key=lambda errs: _branch_cost(errs, depth))
     out: list[tuple[str, str]] = []
     for sub in best:
-        out.extend(_leaves(sub))
-    return out or [(pointer.join(list(error.instance_path)), error.message)]
+        out.extend(_leaves(sub, above))
+    return out or [(pointer.join(where), error.message)]
 
 
 def _branch_cost(errors: list[Any], depth: int) -> tuple[int, int]:

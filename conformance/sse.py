@@ -15,8 +15,12 @@ are not UTF-8 are decoded with U+FFFD and their offset recorded, and the order o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+#: the usual event, read whole when the reader is between events: `event: T` (optional), `data: D`, a blank line
+_COMMON = re.compile(r"(?:event: ([^\n]*+)\n)?data: ([^\n]*+)\n\n")
 
 
 @dataclass(slots=True)
@@ -103,23 +107,50 @@ class SseReader:
             return self._lines(body.splitlines(keepends=True))
         self._offset += len(body)
         out: list[Frame] = []
-        for line in text.split("\n")[:-1]:
-            if not line:  # the common lines, inlined; `_text` has the general rules
-                if self._data:
-                    out.append(self._dispatch(terminated=True))
-                else:
-                    self._reset()
-            elif line.startswith("data: "):
-                if self._event is None and not self._data:
-                    self._data_first = True
-                self._data.append(line[6:])
-            elif line.startswith("event: "):
-                self._event = line[7:]
-            else:
-                frame = self._text(line)
-                if frame is not None:
-                    out.append(frame)
+        pos, end = 0, len(text)
+        while pos < end:
+            if self._idle():
+                pos = self._common(text, pos, out)
+                if pos == end:
+                    break
+            stop = text.index("\n", pos)
+            frame = self._lf_line(text[pos:stop])
+            pos = stop + 1
+            if frame is not None:
+                out.append(frame)
         return out
+
+    def _idle(self) -> bool:
+        """Between events: nothing of the next event read yet."""
+        return not self._data and self._event is None and self._id is None and self._retry is None and self._bad is None
+
+    def _common(self, text: str, pos: int, out: list[Frame]) -> int:
+        """From `pos`, between events: the usual events (`event: T` optional, `data: D`, a blank line), each
+        one frame without touching the reader's state; returns where the first other line starts."""
+        match = _COMMON.match
+        common = match(text, pos)
+        while common is not None:
+            out.append(Frame(self._count, common[2], common[1]))
+            self._count += 1
+            pos = common.end()
+            common = match(text, pos)
+        return pos
+
+    def _lf_line(self, line: str) -> Frame | None:
+        """One decoded line: the common lines inlined; `_text` has the general rules."""
+        if not line:
+            if self._data:
+                return self._dispatch(terminated=True)
+            self._reset()
+        elif line.startswith("data: "):
+            if self._event is None and not self._data:
+                self._data_first = True
+            self._data.append(line[6:])
+        elif line.startswith("event: "):
+            self._event = line[7:]
+        else:
+            return self._text(line)
+        return None
 
     def close(self) -> list[Frame]:
         """End of stream: a last line without its line end, and an event without its blank line."""

@@ -159,18 +159,20 @@ def make_finding(
     """A finding of `check` in traffic from `source`; `basis` (failure, erratum, drift) sets its severity;
     `where` is the (event index, sequence number) of the event it concerns."""
     severity = Severity.DRIFT if basis == "drift" else Severity.DEVIATION if basis == "erratum" else Severity.FAILURE
-    return Finding(
-        check=check,
-        severity=severity,
-        message=message,
-        source=source.name,
-        operation=source.operation,
-        event_index=where[0],
-        sequence_number=where[1],
-        pointer=pointer,
-        expected=cut(expected) if expected != "" else "",
-        received=cut(received) if received != "" else "",
-        reproduce=source.reproduce,
-        note=note,
-        basis=basis,
+    return Finding.build(
+        {
+            "check": check,
+            "severity": severity,
+            "message": message,
+            "source": source.name,
+            "operation": source.operation,
+            "event_index": where[0],
+            "sequence_number": where[1],
+            "pointer": pointer,
+            "expected": cut(expected) if expected != "" else "",
+            "received": cut(received) if received != "" else "",
+            "reproduce": source.reproduce,
+            "note": note,
+            "basis": basis,
+        }
     )

@@ -64,7 +64,9 @@ def event_type_known(ctx: StreamContext, event: dict[str, Any]) -> None:
 @check("event")
 def event_matches_schema(ctx: StreamContext, event: dict[str, Any]) -> None:
     """The event is valid against its own schema (spec plus errata)."""
-    validator = ctx.validators.event_validator(event["type"])
+    validator = ctx.validators.event_validators.get(event["type"], False)
+    if validator is False:  # not looked up yet
+        validator = ctx.validators.event_validator(event["type"])
     if validator is not None and not validator.is_valid(event):
         _schema_issues(ctx, ctx.validators.event_types[event["type"]], event)
 
@@ -83,6 +85,7 @@ def _schema_issues(ctx: StreamContext, name: str, event: dict[str, Any]) -> None
     if response is not None and response == ctx.__dict__.get("_explained_response"):
         return  # the same response as an explained lifecycle event (in_progress repeats created)
     ctx.__dict__["_explained_response"] = response
-    short = _without_output(event, ctx)
     explained.add(name)
-    report_issues(ctx, val.explain(name, event) if short is event else val.check(name, short), name, event)
+    # the errata walk: the spec with errata accepts the event, so it accepts it without its output too
+    # (`Response.output` is a plain array); where the published spec accepts that, the walk finds nothing
+    report_issues(ctx, val.explain(name, _without_output(event, ctx)), name, event)
