@@ -142,16 +142,20 @@ def to_html(results: Sequence[Result], spec: str, title: str = "respkit replay")
     )
 
 
+#: the report options of the command line (argparse destinations) and each report's file suffix
+REPORT_OPTIONS = (("junit_xml", "xml"), ("json_report", "json"), ("markdown", "md"), ("html", "html"))
+
+
 def write_reports(results: Sequence[Result], spec: str, args: Any) -> None:
     """Write the reports asked for on the command line (`args.command` names the run in their titles)."""
     title = f"respkit {getattr(args, 'command', None) or 'replay'}"
-    renders: tuple[tuple[str, Callable[[], str]], ...] = (
-        ("junit_xml", lambda: to_junit(results, spec)),
-        ("json_report", lambda: to_json(results, spec)),
-        ("markdown", lambda: to_markdown(results, spec, title)),
-        ("html", lambda: to_html(results, spec, title)),
-    )
-    for attr, render in renders:
+    renders: dict[str, Callable[[], str]] = {
+        "junit_xml": lambda: to_junit(results, spec),
+        "json_report": lambda: to_json(results, spec),
+        "markdown": lambda: to_markdown(results, spec, title),
+        "html": lambda: to_html(results, spec, title),
+    }
+    for attr, _ in REPORT_OPTIONS:
         target = getattr(args, attr, None)
         if target:
-            write_atomic(Path(target), render())
+            write_atomic(Path(target), renders[attr]())

@@ -22,7 +22,7 @@ import jsonschema_rs
 
 from generator import pointer
 from generator.overlay import apply_entries
-from generator.spec_view import stream_event_types, tag_values
+from generator.spec_view import operations, stream_event_types, tag_values
 
 BUNDLE = Path(__file__).resolve().parent.parent / "generated" / "schema.json"
 _ALTERNATIVES = ("AnyOf", "OneOfNotValid")
@@ -69,6 +69,10 @@ class SpecValidators:
         self._narrow_cache: dict[tuple[str, tuple[tuple[str, str], ...], bool], Any] = {}
         self._variant_cache: dict[tuple[str, bool], dict[str, str]] = {}
         self._union_cache: dict[tuple[str, bool], list[tuple[str, dict[str, str]]]] = {}
+        #: operationId -> the schema of its 2xx JSON body (None where the spec describes none)
+        self.response_schemas: dict[str, str | None] = {
+            op.operation_id: op.response_schema for op in operations(bundle)
+        }
         self._issue_cache: dict[tuple[str, str, str], SchemaIssue] = {}
         self._split_cache: dict[tuple[str, bool], tuple[Any, tuple[tuple[str, str], ...]] | None] = {}
 

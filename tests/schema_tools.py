@@ -10,19 +10,15 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from generator.spec_view import stream_event_types
+
 
 class BundleValidator:
     """Validators for `Response`, the error envelope and each stream event, from one bundle."""
 
     def __init__(self, bundle: dict[str, Any]) -> None:
         self.components = bundle["components"]
-        union = self.components["schemas"]["ResponseStreamEvent"]
-        self.events: dict[str, Draft202012Validator] = {}
-        for variant in union.get("anyOf", union.get("oneOf", [])):
-            name = variant["$ref"].rsplit("/", 1)[-1]
-            prop = self.components["schemas"][name]["properties"]["type"]
-            for tag in prop.get("enum", [prop.get("const")]):
-                self.events[tag] = self._validator(name)
+        self.events = {tag: self._validator(name) for tag, name in stream_event_types(bundle).items()}
         self.response = self._validator("Response")
         self.error = self._validator("ErrorResponse")
 

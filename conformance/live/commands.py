@@ -22,7 +22,7 @@ from conformance.live.scenarios import SCENARIOS
 from conformance.live.session import Exchange, KeyRefused, Session, Unreachable, redact
 from conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
 from conformance.replay import Result
-from conformance.reports import write_reports
+from conformance.reports import REPORT_OPTIONS, write_reports
 from conformance.schema import default_validators
 
 LOCAL_KEY = "respkit-local-key"  # the embedded server's own key; not a secret
@@ -69,14 +69,11 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError(f"--timeout {args.timeout:g}: expected a positive number of seconds")
 
 
-REPORTS = (("junit_xml", "xml"), ("json_report", "json"), ("markdown", "md"), ("html", "html"))
-
-
 def _default_reports(args: argparse.Namespace) -> None:
     """The main job writes every report format unless the user chose some, or none."""
-    if args.no_reports or any(getattr(args, attr, None) for attr, _ in REPORTS):
+    if args.no_reports or any(getattr(args, attr, None) for attr, _ in REPORT_OPTIONS):
         return
-    for attr, suffix in REPORTS:
+    for attr, suffix in REPORT_OPTIONS:
         setattr(args, attr, str(Path(args.reports_dir) / f"respkit-check.{suffix}"))
 
 
@@ -107,7 +104,7 @@ def check(args: argparse.Namespace) -> int:
     print_results(results, spec, title="respkit check")
     write_reports(results, spec, args)
     if not args.no_reports:
-        print(f"reports: {', '.join(getattr(args, a) for a, _ in REPORTS if getattr(args, a, None))}")
+        print(f"reports: {', '.join(getattr(args, a) for a, _ in REPORT_OPTIONS if getattr(args, a, None))}")
     return EXIT_FAIL if any(r.failed for r in results) else EXIT_OK
 
 

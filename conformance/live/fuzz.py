@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from conformance.findings import Finding, Severity
+from conformance.findings import Finding
 from conformance.live.runner import check_exchange, stream_checker
 from conformance.live.session import Exchange, Session
 from conformance.profiles import Profile
@@ -112,20 +112,11 @@ def run_fuzz(session: Session, profile: Profile, examples: int = 8) -> list[Resu
         statuses[op_id] = exchange
         findings = by_operation.setdefault(op_id, [])
         if exchange.status >= 500:
-            findings.append(
-                profile.classify(
-                    Finding(
-                        check="no_server_error",
-                        severity=Severity.FAILURE,
-                        message=f"generated input got a {exchange.status}: a client's mistake must be a 4xx",
-                        source="live: schemathesis",
-                        operation=op_id,
-                        expected="a status below 500",
-                        received=str(exchange.status),
-                        reproduce=exchange.reproduce,
-                    )
-                )
+            message = f"generated input got a {exchange.status}: a client's mistake must be a 4xx"
+            failure = exchange.failure(
+                "no_server_error", message, expected="a status below 500", received=exchange.status
             )
+            findings.append(profile.classify(failure))
             continue
         findings += check_exchange(exchange, profile)
     return [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from functools import cache
 from pathlib import Path
 
 from conformance.engine import check_error, check_json_body, check_operation_body, check_stream
@@ -14,13 +13,6 @@ from conformance.live.session import Exchange, KeyRefused, Session, Unreachable
 from conformance.profiles import Profile
 from conformance.replay import Recording, Result
 from conformance.schema import default_validators
-from generator.spec_view import operations
-
-
-@cache
-def response_schemas() -> dict[str, str | None]:
-    """operationId -> the schema of its 2xx JSON body, from the spec."""
-    return {op.operation_id: op.response_schema for op in operations(default_validators().bundle)}
 
 
 def check_exchange(exchange: Exchange, profile: Profile) -> list[Finding]:
@@ -29,15 +21,11 @@ def check_exchange(exchange: Exchange, profile: Profile) -> list[Finding]:
     engine = exchange.findings if exchange.findings is not None else _engine(exchange, profile)
     found = [_live(f, profile) for f in engine]
     if exchange.cut is not None:
-        cut = Finding(
-            check="body_read_completely",
-            severity=Severity.FAILURE,
-            message=f"the connection failed before the body ended: {exchange.cut}",
-            source=f"live: {exchange.scenario}",
-            operation=exchange.operation,
+        cut = exchange.failure(
+            "body_read_completely",
+            f"the connection failed before the body ended: {exchange.cut}",
             expected="a complete body",
             received=exchange.cut,
-            reproduce=exchange.reproduce,
         )
         found.insert(0, profile.classify(cut))
     return found
@@ -69,7 +57,7 @@ def _engine(exchange: Exchange, profile: Profile) -> list[Finding]:
         )  # fmt: skip
     if exchange.kind == "stream":
         return check_stream([exchange.body], content_type=exchange.content_type, profile=profile, source=source)
-    schema = response_schemas().get(exchange.operation)
+    schema = default_validators().response_schemas.get(exchange.operation)
     if schema == "Response":
         return check_json_body(exchange.body, content_type=exchange.content_type, profile=profile, source=source)
     if schema is None:
@@ -95,7 +83,9 @@ def run_scenarios(
         except (Unreachable, KeyRefused):
             raise
         except Exception as exc:  # a provider's answer so odd that the scenario could not go on
-            conversation.findings.append(_crashed(name, exc, session.exchanges[first:]))
+            if len(session.exchanges) == first:
+                raise  # it failed before talking to the provider: respkit's own bug, not a finding
+            conversation.findings.append(_crashed(name, exc, session.exchanges[-1]))
         exchanges = session.exchanges[first:]
         if not exchanges:
             continue
@@ -116,16 +106,10 @@ def run_scenarios(
     return results
 
 
-def _crashed(name: str, exc: Exception, exchanges: list[Exchange]) -> Finding:
-    return Finding(
-        check="scenario_completes",
-        severity=Severity.FAILURE,
-        message=f"the answers stopped scenario {name}: {type(exc).__name__}: {exc}",
-        source=f"live: {name}",
-        operation=exchanges[-1].operation if exchanges else "",
-        expected="answers the scenario can read",
-        received=f"{type(exc).__name__}",
-        reproduce=exchanges[-1].reproduce if exchanges else "",
+def _crashed(name: str, exc: Exception, last: Exchange) -> Finding:
+    message = f"the answers stopped scenario {name}: {type(exc).__name__}: {exc}"
+    return last.failure(
+        "scenario_completes", message, expected="answers the scenario can read", received=type(exc).__name__
     )
 
 

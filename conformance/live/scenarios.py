@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.findings import Finding, Severity, cut
+from conformance.findings import Finding
 from conformance.live.session import WRONG_KEY, Exchange, Session
 from conformance.sse import SseReader
 
@@ -65,18 +65,7 @@ class Conversation:
     def expect(self, check: str, ok: bool, message: str, exchange: Exchange, *, expected: Any, received: Any) -> bool:
         """Record a finding when a conversation does not show what the spec says it must."""
         if not ok:
-            self.findings.append(
-                Finding(
-                    check=check,
-                    severity=Severity.FAILURE,
-                    message=message,
-                    source=f"live: {self.name}",
-                    operation=exchange.operation,
-                    expected=cut(expected),
-                    received=cut(received),
-                    reproduce=exchange.reproduce,
-                )
-            )
+            self.findings.append(exchange.failure(check, message, expected=expected, received=received))
         return ok
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from conformance.findings import Finding, Severity, cut
+
 SECRET_PATTERNS = (
     re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"(?i)bearer\s+(?!respkit-wrong-key)[A-Za-z0-9_\-\.=]{8,}"),
@@ -59,6 +61,19 @@ class Exchange:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    def failure(self, check: str, message: str, *, expected: Any, received: Any) -> Finding:
+        """A failure of `check` seen in this exchange, with its reproduce line."""
+        return Finding(
+            check=check,
+            severity=Severity.FAILURE,
+            message=message,
+            source=f"live: {self.scenario}",
+            operation=self.operation,
+            expected=cut(expected),
+            received=cut(received),
+            reproduce=self.reproduce,
+        )
 
 
 #: how much of a stream's body an exchange keeps for scenarios and recordings; the checks see it all
