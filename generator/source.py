@@ -36,6 +36,9 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
+OFFLINE_HINT = "; give a local copy with --spec PATH or RESPKIT_SPEC"
+
+
 def read_bytes(source: str) -> bytes:
     if is_url(source):
         import httpx
@@ -43,9 +46,9 @@ def read_bytes(source: str) -> bytes:
         try:
             response = httpx.get(source, follow_redirects=True, timeout=60)
         except httpx.HTTPError as exc:
-            raise SpecError(source, "", f"cannot fetch: {type(exc).__name__}") from None
+            raise SpecError(source, "", f"cannot fetch ({type(exc).__name__}){OFFLINE_HINT}") from None
         if response.status_code != 200:
-            raise SpecError(source, "", f"cannot fetch: HTTP {response.status_code}")
+            raise SpecError(source, "", f"cannot fetch (HTTP {response.status_code}){OFFLINE_HINT}")
         return response.content
     path = Path(source)
     try:
