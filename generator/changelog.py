@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from generator.diff import SpecDiff
 from generator.diff_format import markdown
+from generator.overlay import Moot
 
 HEADER = (
     "# Spec changelog\n\n"
@@ -15,9 +17,16 @@ HEADER = (
 ENTRY_MARK = "\n## "
 
 
-def entry(diff: SpecDiff | None, source: str, sha256: str, when: date, previous: str = "") -> str:
-    """An entry: the new pin, then the diff against the previous pin (or why there is none)."""
+def entry(
+    diff: SpecDiff | None, source: str, sha256: str, when: date, previous: str = "", moot: Sequence[Moot] = ()
+) -> str:
+    """An entry: the new pin, the errata it leaves without a target, then the diff against the previous pin
+    (or why there is none)."""
     lines = [f"## {when.isoformat()}: pinned {source} (sha256 {sha256[:12]})", ""]
+    if moot:
+        lines += ["Errata skipped, this spec version has no target for them (one the spec no longer needs can go):", ""]
+        lines += [f"- `{item.file}#/actions/{item.index}`: {item.reason}" for item in moot]
+        lines += [""]
     if diff is None:
         lines += [f"The previous pin could not be read ({previous}); no diff.", ""]
         return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from generator.config import REPO_ROOT, display_path, load_config
@@ -32,6 +33,7 @@ def generate(args: argparse.Namespace) -> int:
     prepared = prepare(config, args.spec)
     files = render(prepared, package)
     target = Path(args.out) / package if args.out else config.root / "generated"
+    _tell_moot(prepared.moot)
     if args.check:
         stale = compare_tree(target, files)
         if not stale:
@@ -50,6 +52,12 @@ def generate(args: argparse.Namespace) -> int:
     write_tree(target, files)
     print(f"wrote {len(files)} files to {display_path(target)} (spec sha256 {prepared.spec.sha256[:12]})")
     return 0
+
+
+def _tell_moot(moot: Sequence[object]) -> None:
+    """Errata this spec version gives no target: skipped, and said so (stderr, so reports stay clean)."""
+    for item in moot:
+        print(f"respkit: note: erratum skipped, no target in this spec: {item}", file=sys.stderr)
 
 
 def spec_diff(args: argparse.Namespace) -> int:
@@ -76,6 +84,7 @@ def spec_update(args: argparse.Namespace) -> int:
     from generator.update import update
 
     result = update(Path(args.config) if args.config else None, args.source)
+    _tell_moot(result.moot)
     print(f"pinned {result.source} (sha256 {result.sha256[:12]}) in {display_path(result.config)}")
     print(f"wrote {result.files} files to {display_path(result.generated)}")
     print(f"changelog: {display_path(result.changelog)} ({result.summary})")

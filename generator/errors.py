@@ -18,3 +18,8 @@ class SpecError(Exception):
     def __str__(self) -> str:
         where = f"{self.source}#{self.pointer}" if self.pointer else self.source
         return f"{where}: {self.message}"
+
+
+class Inapplicable(SpecError):
+    """An overlay action whose target this spec version lacks (the schema, property or requirement it
+    corrects is not there). Fatal for overlays; an erratum in that state is moot and is skipped."""

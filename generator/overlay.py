@@ -10,6 +10,10 @@ A file holds ``actions``, applied in order, each with a ``target`` pointer and o
 
 In a target, a ``*`` token stands for every key of a mapping (at least one must match). Errata files
 use the same format and add ``kind`` (``erratum`` or ``drift``), ``why`` and ``evidence`` to each action.
+
+An action whose target the spec lacks is an error for an overlay (the defect it fixes may now be
+elsewhere). An erratum or reader action in that state is *moot* for that spec version: the spec no longer
+says (or does not yet say) what the erratum corrects. It is skipped and reported, never silently.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import yaml
 
 from generator import pointer
 from generator.config import display_path
-from generator.errors import SpecError
+from generator.errors import Inapplicable, SpecError
 
 OPS = ("set", "merge", "remove", "unrequire", "extend")
 
@@ -38,6 +42,19 @@ class Action:
     why: str
     evidence: tuple[str, ...]
     index: int
+
+
+@dataclass(frozen=True)
+class Moot:
+    """An action skipped because this spec version lacks its target."""
+
+    file: str
+    index: int
+    target: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}#/actions/{self.index}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -112,8 +129,15 @@ def _expand(document: Any, tokens: list[str]) -> list[list[str]]:
 
 def apply(document: dict[str, Any], overlay: Overlay) -> dict[str, Any]:
     """Apply an overlay to a copy of the document; a target that does not resolve is an error."""
+    return apply_some(document, overlay, skip_moot=False)[0]
+
+
+def apply_some(document: dict[str, Any], overlay: Overlay, *, skip_moot: bool) -> tuple[dict[str, Any], list[Moot]]:
+    """Apply an overlay to a copy of the document. With ``skip_moot``, actions whose target this spec
+    lacks are skipped and returned; a malformed action is an error either way."""
     result = copy.deepcopy(document)
     where = display_path(overlay.path)
+    moot: list[Moot] = []
     for action in overlay.actions:
         at = f"/actions/{action.index}/target"
         try:
@@ -122,15 +146,22 @@ def apply(document: dict[str, Any], overlay: Overlay) -> dict[str, Any]:
             raise SpecError(where, at, "not a JSON Pointer") from None
         if not tokens:
             raise SpecError(where, at, "cannot patch the whole document")
-        if "*" in tokens:
-            targets = [t for t in _expand(result, tokens) if _applies(result, t, action)]
-            if not targets:
-                raise SpecError(where, at, f"{action.target} matches nothing")
-        else:
-            targets = [tokens]
-        for concrete in targets:
-            _apply_one(result, concrete, action, where, at)
-    return result
+        try:
+            if "*" in tokens:
+                targets = [t for t in _expand(result, tokens) if _applies(result, t, action)]
+                if not targets:
+                    raise Inapplicable(where, at, f"{action.target} matches nothing")
+            else:
+                targets = [tokens]
+            staged = copy.deepcopy(result) if skip_moot and len(targets) > 1 else result
+            for concrete in targets:
+                _apply_one(staged, concrete, action, where, at)
+            result = staged
+        except Inapplicable as exc:
+            if not skip_moot:
+                raise
+            moot.append(Moot(where, action.index, action.target, exc.message))
+    return result, moot
 
 
 def _applies(document: Any, tokens: list[str], action: Action) -> bool:
@@ -148,12 +179,12 @@ def _apply_one(result: dict[str, Any], tokens: list[str], action: Action, where:
     try:
         parent = pointer.resolve(result, pointer.join(tokens[:-1]))
     except KeyError as exc:
-        raise SpecError(where, at, f"{action.target} does not resolve (no {exc.args[0]!r})") from None
+        raise Inapplicable(where, at, f"{action.target} does not resolve (no {exc.args[0]!r})") from None
     last = tokens[-1]
     key: Any
     if isinstance(parent, list):
         if not last.isdigit() or int(last) >= len(parent):
-            raise SpecError(where, at, f"{action.target} does not resolve")
+            raise Inapplicable(where, at, f"{action.target} does not resolve")
         key, exists = int(last), True
     elif isinstance(parent, dict):
         key, exists = last, last in parent
@@ -162,24 +193,32 @@ def _apply_one(result: dict[str, Any], tokens: list[str], action: Action, where:
     if action.op == "set":
         parent[key] = copy.deepcopy(action.value)
     elif action.op == "merge":
-        if not exists or not isinstance(parent[key], dict):
+        if not exists:
+            raise Inapplicable(where, at, f"{action.target} does not resolve")
+        if not isinstance(parent[key], dict):
             raise SpecError(where, at, f"{action.target} is not a mapping")
         parent[key].update(copy.deepcopy(action.value))
     elif action.op == "extend":
-        if not exists or not isinstance(parent[key], list):
+        if not exists:
+            raise Inapplicable(where, at, f"{action.target} does not resolve")
+        if not isinstance(parent[key], list):
             raise SpecError(where, at, f"{action.target} is not a list")
         parent[key].extend(v for v in action.value if v not in parent[key])
     elif action.op == "unrequire":
         node = parent[key] if exists else None
+        if node is None:
+            raise Inapplicable(where, at, f"{action.target} does not resolve")
+        if isinstance(node, dict) and "required" not in node:
+            raise Inapplicable(where, at, f"{action.target} requires nothing")
         if not isinstance(node, dict) or not isinstance(node.get("required"), list):
             raise SpecError(where, at, f"{action.target} is not a schema with a required list")
         missing = [n for n in action.value if n not in node["required"]]
         if missing and "*" not in action.target:
-            raise SpecError(where, at, f"{action.target} does not require {', '.join(missing)}")
+            raise Inapplicable(where, at, f"{action.target} does not require {', '.join(missing)}")
         node["required"] = [n for n in node["required"] if n not in action.value]
     else:
         if not exists:
-            raise SpecError(where, at, f"{action.target} does not resolve")
+            raise Inapplicable(where, at, f"{action.target} does not resolve")
         del parent[key]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from generator.closure import closure, dangling_refs
 from generator.config import Config, display_path
 from generator.errors import SpecError
 from generator.models import codegen_version, render_models
-from generator.overlay import Overlay
+from generator.overlay import Action, Moot, Overlay
 from generator.source import Spec, is_url, load_spec
 from generator.spec_view import operations, stream_event_types
 
@@ -31,6 +31,12 @@ class Prepared:
     overlays: tuple[Overlay, ...]
     errata: tuple[Overlay, ...]
     readers: tuple[Overlay, ...]
+    moot: tuple[Moot, ...] = ()  # errata and reader actions this spec version gives no target
+
+    def applied(self, item: Overlay) -> list[Action]:
+        """The actions of an errata or readers file that apply to this spec version."""
+        skipped = {m.index for m in self.moot if m.file == _label(item)}
+        return [a for a in item.actions if a.index not in skipped]
 
 
 def header(spec: Spec, comment: str = "#") -> str:
@@ -49,16 +55,28 @@ def prepare(config: Config, source: str | None = None, *, verify: bool = True) -
     errata = tuple(overlays.load_overlay(p) for p in config.errata)
     readers = tuple(overlays.load_overlay(p) for p in config.readers)
     lenient = document
+    moot: list[Moot] = []
     for item in (*errata, *readers):
-        lenient = _patched(lenient, item)
+        lenient = _patched(lenient, item, moot)
     if "Response" not in document.get("components", {}).get("schemas", {}):
         raise SpecError(where, "/components/schemas/Response", "the closure of the paths has no Response schema")
-    return Prepared(spec=spec, strict=document, lenient=lenient, overlays=loaded, errata=errata, readers=readers)
+    return Prepared(
+        spec=spec,
+        strict=document,
+        lenient=lenient,
+        overlays=loaded,
+        errata=errata,
+        readers=readers,
+        moot=tuple(moot),
+    )
 
 
-def _patched(document: dict[str, Any], item: Overlay) -> dict[str, Any]:
-    """Apply an overlay and make sure it left no `$ref` or mapping target dangling."""
-    result = overlays.apply(document, item)
+def _patched(document: dict[str, Any], item: Overlay, moot: list[Moot] | None = None) -> dict[str, Any]:
+    """Apply an overlay and make sure it left no `$ref` or mapping target dangling. With ``moot`` (errata
+    and readers), actions this spec version has no target for are skipped and collected there."""
+    result, skipped = overlays.apply_some(document, item, skip_moot=moot is not None)
+    if moot is not None:
+        moot.extend(replace(m, file=_label(item)) for m in skipped)
     dangling = dangling_refs(result)
     if dangling:
         ref, at = dangling[0]
@@ -66,10 +84,15 @@ def _patched(document: dict[str, Any], item: Overlay) -> dict[str, Any]:
     return result
 
 
+def _label(item: Overlay) -> str:
+    """An errata or readers file as the manifest and reports name it: by its place in spec/."""
+    return f"spec/{item.path.parent.name}/{item.name}"
+
+
 def _errata_entries(prepared: Prepared) -> list[dict[str, Any]]:
     out = []
     for item in prepared.errata:
-        for action in item.actions:
+        for action in prepared.applied(item):
             out.append(
                 {
                     "file": f"spec/errata/{item.name}",
@@ -127,6 +150,7 @@ def render(prepared: Prepared, package: str = "generated") -> dict[str, str]:
         "overlays": {f"spec/overlays/{o.name}": o.sha256 for o in prepared.overlays},
         "errata": {f"spec/errata/{o.name}": o.sha256 for o in prepared.errata},
         "readers": {f"spec/readers/{o.name}": o.sha256 for o in prepared.readers},
+        **({"moot": [str(m) for m in prepared.moot]} if prepared.moot else {}),
         "tools": {"respkit": RESPKIT_VERSION, "datamodel-code-generator": codegen_version()},
         "files": sorted([*files, "manifest.json"]),
     }

@@ -18,6 +18,7 @@ from generator.config import Config, display_path, load_config
 from generator.diff import SpecDiff
 from generator.diff_input import Side, compare, pinned_source, side_of
 from generator.errors import SpecError
+from generator.overlay import Moot
 from generator.pin import repin
 from generator.pipeline import Prepared, prepare, render
 from generator.source import is_url, load_spec
@@ -33,6 +34,7 @@ class Updated:
     sha256: str
     files: int
     summary: str
+    moot: tuple[Moot, ...] = ()
 
 
 def _previous(config: Config) -> tuple[Side | None, str]:
@@ -70,7 +72,8 @@ def update(config_path: Path | None, source: str) -> Updated:
     log_path = config.spec_dir / "CHANGELOG.md"
     existing = log_path.read_text(encoding="utf-8") if log_path.exists() else None
     when = datetime.now(UTC).date()
-    new_entry = changelog.entry(diff, pinned, prepared.spec.sha256, when, why)
+    new_entry = changelog.entry(diff, pinned, prepared.spec.sha256, when, why, moot=prepared.moot)
     generated = config.root / "generated"
     commit({config.path: text, log_path: changelog.prepend(existing, new_entry)}, generated, files)
-    return Updated(config.path, generated, log_path, pinned, prepared.spec.sha256, len(files), _summary(diff))
+    summary = _summary(diff)
+    return Updated(config.path, generated, log_path, pinned, prepared.spec.sha256, len(files), summary, prepared.moot)

@@ -125,11 +125,31 @@ def test_a_spec_without_responses_changes_nothing(tmp_path: Path, capsys: pytest
     assert "other.yaml#/paths: no path matches '/responses'" in line
 
 
-def test_an_erratum_that_no_longer_applies_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # the errata require `cache_write_tokens` to be required upstream; the older spec does not have it
+def test_an_erratum_without_a_target_is_skipped_and_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # one erratum unrequires `cache_write_tokens`, a field the older spec does not have yet: moot there
     root = copy_repo(tmp_path, SPEC, NEW_SHA)
+    code, _, err = update(root, PREVIOUS_SPEC, capsys)
+    assert code == 0
+    (note,) = err.splitlines()
+    assert note.startswith("respkit: note: erratum skipped, no target in this spec: spec/errata/openai-traffic.yaml#")
+    assert note.endswith("does not require cache_write_tokens")
+    log = (root / "spec" / "CHANGELOG.md").read_text()
+    assert "Errata skipped, this spec version has no target for them" in log
+    assert "- `spec/errata/openai-traffic.yaml#/actions/" in log
+    manifest = json.loads((root / "generated" / "manifest.json").read_text())
+    assert [m.split(": ", 1)[1] for m in manifest["moot"]] == [note.rsplit(": ", 1)[1]]
+    bundle = json.loads((root / "generated" / "schema.json").read_text())
+    assert "cache_write_tokens" not in json.dumps(bundle["x-respkit-errata"])  # the checks never see it
+    assert main(["generate", "--check", "--config", str(root / "spec" / "respkit.yaml")]) == 0
+    capsys.readouterr()
+
+
+def test_a_malformed_erratum_still_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = copy_repo(tmp_path, SPEC, NEW_SHA)
+    errata = root / "spec" / "errata" / "openai-traffic.yaml"
+    errata.write_text(errata.read_text().replace("- target: /components", "- target: components", 1))
     line = failed_update(root, PREVIOUS_SPEC, capsys)
-    assert "errata/openai-traffic.yaml#/actions/" in line and "does not require cache_write_tokens" in line
+    assert line.endswith("openai-traffic.yaml#/actions/0/target: not a JSON Pointer"), line
 
 
 def test_a_pinned_config_with_another_sha256_is_refused_by_generate(
