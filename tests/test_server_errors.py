@@ -103,6 +103,9 @@ def test_bad_query_parameters_are_400(http: httpx.Client) -> None:
     assert envelope(http.get(items, params={"after": "msg_unknown"}), 400)["param"] == "after"
     replay = http.get(f"/responses/{created['id']}", params={"stream": "true", "starting_after": "x"})
     assert envelope(replay, 400)["param"] == "starting_after"
+    padded = http.get(f"/responses/{created['id']}", params={"stream": "true", "include_obfuscation": "maybe"})
+    assert envelope(padded, 400)["param"] == "include_obfuscation"
+    assert envelope(http.get(f"/responses/{created['id']}", params={"stream": "yes"}), 400)["param"] == "stream"
     assert envelope(http.post(f"/responses/{created['id']}/cancel"), 400)["param"] is None
 
 

@@ -179,6 +179,34 @@ def test_retrieve_stream_resumes_after_a_sequence_number(http: httpx.Client) -> 
         assert [f.json() for f in frames(tail.text)] == events[4:]
 
 
+def _padding(events: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    return [(e["delta"], e.get("obfuscation")) for e in events if e["type"].endswith(".delta")]
+
+
+def test_delta_events_are_padded_as_openai_pads_them(http: httpx.Client) -> None:
+    events = check_stream(http.post("/responses", json={**BEHAVIOURS["reasoning"], "stream": True}))
+    padding = _padding(events)
+    assert {e["type"] for e in events if "obfuscation" in e} == {
+        "response.reasoning_summary_text.delta",
+        "response.output_text.delta",
+    }
+    assert padding and all(isinstance(pad, str) for _, pad in padding)
+    assert all(len(delta) + len(pad or "") == 16 for delta, pad in padding if len(delta) < 16)
+    assert len({pad for _, pad in padding}) > 1
+
+
+def test_include_obfuscation_false_drops_the_padding(http: httpx.Client) -> None:
+    options = {"stream": True, "stream_options": {"include_obfuscation": False}}
+    events = check_stream(http.post("/responses", json={**BEHAVIOURS["function-call"], **options}))
+    assert _padding(events) and not any("obfuscation" in e for e in events)
+    first = create(http, BEHAVIOURS["echo"])
+    padded = check_stream(http.get(f"/responses/{first['id']}", params={"stream": "true"}))
+    bare = check_stream(
+        http.get(f"/responses/{first['id']}", params={"stream": "true", "include_obfuscation": "false"})
+    )
+    assert all(pad for _, pad in _padding(padded)) and not any(pad for _, pad in _padding(bare))
+
+
 def test_previous_response_id_and_store_false(http: httpx.Client) -> None:
     first = create(http, {"model": "gpt-4.1", "input": "one"})
     second = create(http, {"model": "gpt-4.1", "input": "two", "previous_response_id": first["id"]})

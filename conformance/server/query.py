@@ -24,6 +24,15 @@ def query_int(query: QueryParams, name: str, default: int, low: int, high: int) 
     return value
 
 
+def query_bool(query: QueryParams, name: str, default: bool) -> bool:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    if raw.lower() not in ("true", "false"):
+        raise bad_request(f"Invalid '{name}': expected 'true' or 'false', got '{raw[:40]}'.", param=name)
+    return raw.lower() == "true"
+
+
 def _cursor(query: QueryParams, name: str, ids: list[str]) -> int | None:
     cursor = query.get(name)
     if cursor is None:

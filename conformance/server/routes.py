@@ -14,7 +14,7 @@ from conformance.server.compaction import compacted
 from conformance.server.errors import ApiError, bad_request
 from conformance.server.guards import read_json
 from conformance.server.items import input_items
-from conformance.server.query import list_body, page, query_int
+from conformance.server.query import list_body, page, query_bool, query_int
 from conformance.server.record import Record
 from conformance.server.state import ServerState
 
@@ -36,10 +36,14 @@ def json_response(server: ServerState, body: dict[str, Any]) -> JSONResponse:
 
 
 def stream_response(
-    server: ServerState, stream: AsyncIterator[events.Event], model_name: str, ready: bool = False
+    server: ServerState,
+    stream: AsyncIterator[events.Event],
+    model_name: str,
+    ready: bool = False,
+    obfuscate: bool = True,
 ) -> StreamingResponse:
     return StreamingResponse(
-        sse.encode(stream, server.quirk, model_name, ready),
+        sse.encode(stream, server.quirk, model_name, ready, obfuscate),
         media_type=server.quirk.stream_media_type,
         headers={"Cache-Control": "no-cache"},
     )
@@ -50,6 +54,12 @@ def _history(server: ServerState, previous_id: Any) -> list[dict[str, Any]]:
         return []
     previous = server.store.previous(previous_id)
     return [*previous.history, *previous.input_items, *previous.output()]
+
+
+def _obfuscate(body: dict[str, Any]) -> bool:
+    """`stream_options.include_obfuscation`: on unless set to false, as OpenAI does."""
+    options = body.get("stream_options")
+    return not (isinstance(options, dict) and options.get("include_obfuscation") is False)
 
 
 def _check_create(body: dict[str, Any]) -> None:
@@ -81,10 +91,11 @@ async def create(request: Request, server: ServerState) -> Response:
     if record.background:
         job = server.store.start(record)
         if body.get("stream"):
-            return stream_response(server, job.follow(-1), body["model"])
+            return stream_response(server, job.follow(-1), body["model"], obfuscate=_obfuscate(body))
         return json_response(server, record.body("queued"))
     if body.get("stream"):
-        return stream_response(server, sse.from_iterable(events.numbered(_live(record))), body["model"], ready=True)
+        live = sse.from_iterable(events.numbered(_live(record)))
+        return stream_response(server, live, body["model"], ready=True, obfuscate=_obfuscate(body))
     record.finish()
     return json_response(server, record.body())
 
@@ -95,13 +106,16 @@ def _replay(record: Record, after: int) -> Iterator[events.Event]:
 
 async def retrieve(request: Request, server: ServerState) -> Response:
     record = server.store.get(request.path_params["response_id"])
-    if request.query_params.get("stream", "false").lower() != "true":
+    if not query_bool(request.query_params, "stream", False):
         return json_response(server, record.body())
     after = query_int(request.query_params, "starting_after", -1, -1, 2**31)
+    obfuscate = query_bool(request.query_params, "include_obfuscation", True)
     job = server.store.job(record.id)
+    model_name = record.request["model"]
     if job:
-        return stream_response(server, job.follow(after), record.request["model"])
-    return stream_response(server, sse.from_iterable(_replay(record, after)), record.request["model"], ready=True)
+        return stream_response(server, job.follow(after), model_name, obfuscate=obfuscate)
+    replay = sse.from_iterable(_replay(record, after))
+    return stream_response(server, replay, model_name, ready=True, obfuscate=obfuscate)
 
 
 async def delete(request: Request, server: ServerState) -> Response:

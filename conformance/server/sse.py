@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from conformance.server.events import Event
+from conformance.server.events import Event, obfuscated
 from conformance.server.quirks import Quirk
 
 #: Events a stream sends before it lets the other streams of the server run.
@@ -30,8 +30,15 @@ def _with_body(event: Event, quirk: Quirk) -> Event:
     return {**event, "response": quirk.body(response)} if isinstance(response, dict) else event
 
 
-async def encode(events: AsyncIterator[Event], quirk: Quirk, model: str, ready: bool = False) -> AsyncIterator[bytes]:
-    """The stream's bytes: preamble, one frame per event (quirks applied), epilogue.
+async def _obfuscated(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    async for event in events:
+        yield obfuscated(event)
+
+
+async def encode(
+    events: AsyncIterator[Event], quirk: Quirk, model: str, ready: bool = False, obfuscate: bool = True
+) -> AsyncIterator[bytes]:
+    """The stream's bytes: preamble, one frame per event (obfuscation padding, then quirks, applied), epilogue.
 
     `ready`: every event is available at once (nothing waits on work in progress), so after the first
     event, frames are written `FAIR_SHARE` at a time; otherwise each frame is written as it comes."""
@@ -39,7 +46,7 @@ async def encode(events: AsyncIterator[Event], quirk: Quirk, model: str, ready: 
         yield quirk.preamble
     pending: list[bytes] = []
     count = 0
-    async for event in quirk.events(events, model):
+    async for event in quirk.events(_obfuscated(events) if obfuscate else events, model):
         pending.append(frame(_with_body(event, quirk), quirk.event_lines))
         count += 1
         if not ready or count == 1 or count % FAIR_SHARE == 0:
