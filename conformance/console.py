@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.table import Table
 
 from conformance.replay import Result
-from conformance.reports import cell_text, describe, matrix, summary
+from conformance.reports import LEGEND, cell_text, count, describe, matrix, tally
 
-STYLE = {"ok": "green", "F": "bold red", "D": "yellow", "d": "cyan"}
+STYLE = {"o": "green", "F": "bold red", "D": "yellow", "~": "cyan"}
 
 
 def print_results(
@@ -20,7 +20,8 @@ def print_results(
     if not out.is_terminal:
         out.width = max(out.width, 120, 48 + 12 * len({r.recording.provider for r in results}))
     checks, providers, cells = matrix(results)
-    table = Table(title=f"{title}: {spec}", show_lines=False)
+    out.print(f"{title}: {spec}", markup=False, soft_wrap=True)
+    table = Table(show_lines=False)
     table.add_column("check")
     for p in providers:
         table.add_column(p, justify="center")
@@ -28,18 +29,18 @@ def print_results(
         texts = [cell_text(cells.get((c, p))) for p in providers]
         table.add_row(c, *(f"[{STYLE.get(t[:1], 'white')}]{t}[/]" for t in texts))
     out.print(table)
+    out.print(LEGEND, markup=False, style="dim")
     from conformance.checks import REGISTRY, load_all
 
     load_all()
     quiet = len(set(REGISTRY) - set(checks))
-    out.print(f"{len(checks)} checks with findings above; the other {quiet} registered checks found none", markup=False)
+    out.print(
+        f"{count(len(checks), 'check')} with findings above; the other {count(quiet, 'registered check')} found none",
+        markup=False,
+    )
     for r in results:
         for f in r.findings:
             if f.fails:
-                out.print(describe(f), markup=False)
-    s = summary(results)
-    out.print(
-        f"{s['recordings']} recordings: {s['failed_recordings']} failed; "
-        f"{s['failure']} failures, {s['deviation']} deviations, {s['drift']} drift",
-        markup=False,
-    )
+                # soft wrap: a long `reproduce` command stays one line that pastes as it is
+                out.print(describe(f), markup=False, soft_wrap=True)
+    out.print(tally(results), markup=False)

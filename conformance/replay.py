@@ -41,6 +41,8 @@ class Recording:
     drift: tuple[tuple[str, str, str], ...] = ()
     #: the operation whose answer this is (sidecar `operation`); bodies that are not a `Response` need it
     operation: str = "createResponse"
+    #: checked live against a URL (a scenario or a schemathesis operation), not read from a file
+    live: bool = False
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import tempfile
@@ -13,6 +12,8 @@ from xml.etree import ElementTree as ET
 
 from conformance.findings import Finding, Severity
 from conformance.replay import Result
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -107,38 +108,108 @@ def cell_text(cell: dict[str, int] | None) -> str:
     return " ".join(f"{label}{cell[k]}" for k, label in order if cell.get(k))
 
 
+LEGEND = (
+    "Cells count findings: F failures, D deviations (known to the profile, or where the spec is wrong), "
+    "~ drift (recorded before the spec asked for it); ok: none. Only failures fail a run."
+)
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def tally(results: Sequence[Result]) -> str:
+    """One line: what was checked (live scenarios, recordings or both), how many failed, findings by severity."""
+    live = sum(r.recording.live for r in results)
+    recorded = len(results) - live
+    parts = [count(live, "live scenario")] if live else []
+    if recorded or not live:
+        parts.append(count(recorded, "recording"))
+    s = summary(results)
+    return (
+        f"{' and '.join(parts)}: {s['failed_recordings']} failed; "
+        f"{count(s['failure'], 'failure')}, {count(s['deviation'], 'deviation')}, {s['drift']} drift"
+    )
+
+
+def _counts(findings: Sequence[Finding]) -> str:
+    by = {sev: sum(f.severity is sev for f in findings) for sev in Severity}
+    return ", ".join(f"{n} {sev.value}" for sev, n in by.items() if n)
+
+
+def _with_findings(results: Sequence[Result]) -> list[Result]:
+    """Results that have findings, failed ones first (in their run order otherwise)."""
+    return sorted((r for r in results if r.findings), key=lambda r: not r.failed)
+
+
 def to_markdown(results: Sequence[Result], spec: str, title: str = "respkit replay") -> str:
     checks, providers, cells = matrix(results)
-    s = summary(results)
-    out = [
-        f"# {title}\n\nSpec: {spec}. {s['recordings']} recordings, {s['failure']} failures, "
-        f"{s['deviation']} deviations, {s['drift']} drift.\n",
-        "| check | " + " | ".join(providers) + " |",
-        "|---|" + "---|" * len(providers),
-    ]
-    out += [f"| `{c}` | " + " | ".join(cell_text(cells.get((c, p))) for p in providers) + " |" for c in checks]
-    out.append("\n## Findings\n")
-    for r in results:
-        for f in r.findings:
-            out.append("```\n" + describe(f) + "\n```")
+    out = [f"# {title}\n", f"Spec: {spec}.\n", f"**{tally(results)}**\n", f"{LEGEND}\n"]
+    if checks:
+        out += ["| check | " + " | ".join(providers) + " |", "|---|" + "---|" * len(providers)]
+        out += [f"| `{c}` | " + " | ".join(cell_text(cells.get((c, p))) for p in providers) + " |" for c in checks]
+    else:
+        out.append("No check found anything.")
+    shown = _with_findings(results)
+    if shown:
+        out.append("\n## Findings")
+    for r in shown:
+        out.append(f"\n### {r.recording.display} ({r.recording.profile}): {_counts(r.findings)}\n")
+        out += ["```\n" + describe(f) + "\n```" for f in r.findings]
     return "\n".join(out) + "\n"
 
 
+_CSS = {"F": "F", "D": "D", "~": "drift", "o": "ok"}
+
+
 def to_html(results: Sequence[Result], spec: str, title: str = "respkit replay") -> str:
+    """A self-contained page (no scripts, no external files): verdict, matrix, findings by recording."""
+    import jinja2
+
     checks, providers, cells = matrix(results)
-    e = html.escape
-    head = "".join(f"<th>{e(p)}</th>" for p in providers)
-    rows = "".join(
-        f"<tr><td><code>{e(c)}</code></td>"
-        + "".join(f"<td>{e(cell_text(cells.get((c, p))))}</td>" for p in providers)
-        + "</tr>"
+    rows = [
+        {
+            "check": c,
+            "cells": [
+                {"text": text, "css": _CSS[text[:1]]} for text in (cell_text(cells.get((c, p))) for p in providers)
+            ],
+        }
         for c in checks
+    ]
+    groups = [
+        {
+            "name": r.recording.display,
+            "profile": r.recording.profile,
+            "counts": _counts(r.findings),
+            "failures": r.failed,
+            "findings": [
+                {
+                    "severity": f.severity.value,
+                    "check": f.check,
+                    "message": f.message,
+                    "where": f.where(),
+                    "expected": f.expected,
+                    "received": f.received,
+                    "note": f.note,
+                    "reproduce": f.reproduce,
+                }
+                for f in r.findings
+            ],
+        }
+        for r in _with_findings(results)
+    ]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True
     )
-    items = "".join(f"<pre>{e(describe(f))}</pre>" for r in results for f in r.findings)
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title></head><body>"
-        f"<h1>{e(title)}</h1><p>Spec: {e(spec)}</p><table border='1'><tr><th>check</th>{head}</tr>{rows}</table>"
-        f"<h2>Findings</h2>{items}</body></html>\n"
+    return env.get_template("report.html.jinja").render(
+        title=title,
+        spec=spec,
+        tally={"line": tally(results), "failed": sum(r.failed for r in results)},
+        legend=LEGEND,
+        checks=checks,
+        providers=providers,
+        rows=rows,
+        groups=groups,
     )
 
 

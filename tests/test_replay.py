@@ -54,8 +54,13 @@ def test_reports(tmp_path: Path) -> None:
     finding = next(f for r in data["recordings"] for f in r["findings"] if f["check"] == "sse_event_line_before_data")
     assert finding["severity"] == "deviation" and finding["reproduce"].startswith("respkit replay ")
     assert ET.parse(paths["xml"]).getroot().tag == "testsuites"
-    assert "| `sse_event_line_before_data` |" in paths["md"].read_text()
-    assert "<table" in paths["html"].read_text()
+    markdown = paths["md"].read_text()
+    assert "| `sse_event_line_before_data` |" in markdown and "**2 recordings: 0 failed;" in markdown
+    page = paths["html"].read_text()
+    assert (
+        '<p class="verdict pass">2 recordings: 0 failed;' in page and "<code>sse_event_line_before_data</code>" in page
+    )
+    assert page.count("<details>") == sum(bool(r["findings"]) for r in data["recordings"])  # nothing failed: closed
     assert list(tmp_path.glob(".*")) == []  # atomic writes leave no temporary files
 
 
@@ -127,3 +132,16 @@ def test_live_reproduce_line_names_the_variable_not_the_key(monkeypatch: pytest.
     assert found and all(f.reproduce == source.reproduce for f in found)
     assert '"Authorization: Bearer $PROVIDER_KEY"' in source.reproduce
     assert "sk-secret" not in json.dumps([f.to_dict() for f in found])
+
+
+def test_html_report_escapes_what_providers_send() -> None:
+    from conformance.findings import Finding, Severity
+    from conformance.replay import Recording, Result
+    from conformance.reports import to_html
+
+    hostile = "<script>alert(1)</script>"
+    finding = Finding(check="response_matches_schema", severity=Severity.FAILURE, message=hostile, received=hostile)
+    recording = Recording(path=Path("x.json"), display="x.json", kind="json", provider="p", profile="strict")
+    page = to_html([Result(recording, [finding])], "spec")
+    assert hostile not in page and page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2
+    assert "<details open>" in page and 'class="verdict fail"' in page

@@ -28,6 +28,7 @@ def test_an_installed_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
         "spec/profiles/openai.yaml",
         "spec/profiles/strict.yaml",
         "generator/templates/client.py.jinja",
+        "conformance/templates/report.html.jinja",
         "generated/schema.json",
         "conformance/recordings/openai",
     ):
@@ -44,6 +45,7 @@ def test_an_installed_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(site)}
     where = _run(sys.executable, "-c", "import conformance; print(conformance.__file__)", cwd=elsewhere, env=env)
     assert where.stdout.startswith(str(site)), where.stdout  # the wheel's copy, not the checkout's
-    replayed = _run(sys.executable, "-m", "conformance", "replay", cwd=elsewhere, env=env)
+    replayed = _run(sys.executable, "-m", "conformance", "replay", "--html", "r.html", cwd=elsewhere, env=env)
     assert replayed.returncode == 0, replayed.stderr
     assert "19 recordings: 0 failed" in replayed.stdout
+    assert '<p class="verdict pass">19 recordings' in (elsewhere / "r.html").read_text()

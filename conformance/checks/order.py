@@ -106,7 +106,7 @@ def stream_item_added_before_use(ctx: StreamContext, event: dict[str, Any]) -> N
         ctx.report(
             f"output_index {index} was not announced by output_item.added",
             pointer="/output_index",
-            expected=sorted(ctx.items)[:10],
+            expected=f"an index announced so far ({', '.join(map(str, sorted(ctx.items)[:10])) or 'none yet'})",
             received=index,
         )
         return

@@ -129,6 +129,7 @@ def run_fuzz(session: Session, profile: Profile, examples: int = 8) -> list[Resu
                 profile=profile.name,
                 status=statuses[op].status,
                 content_type=statuses[op].content_type,
+                live=True,
             ),
             _dedupe(findings),
         )

@@ -101,6 +101,7 @@ def run_scenarios(
             profile=profile.name,
             status=last.status,
             content_type=last.content_type,
+            live=True,
         )
         results.append(Result(recording, [_with_reproduce(f, exchanges) for f in findings]))
     return results
