@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--profile", help="provider profile (spec/profiles/NAME.yaml)")
     check.add_argument("--model", help="model to ask for (default: the profile's)")
     check.add_argument("--scenario", action="append", metavar="NAME", help="run only these scenarios")
+    check.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
     check.add_argument("--no-schemathesis", action="store_true", help="skip the schemathesis phase")
     check.add_argument("--no-replay", action="store_true", help="with no --base-url: skip replaying bundled recordings")
     check.add_argument("--timeout", type=float, default=60.0, help="per-request timeout in seconds")

@@ -29,7 +29,7 @@ def print_results(
         texts = [cell_text(cells.get((c, p))) for p in providers]
         table.add_row(c, *(f"[{STYLE.get(t[:1], 'white')}]{t}[/]" for t in texts))
     out.print(table)
-    out.print(LEGEND, markup=False, style="dim")
+    out.print(LEGEND, markup=False, style="dim", soft_wrap=True)
     from conformance.checks import REGISTRY, load_all
 
     load_all()

@@ -125,3 +125,8 @@ def cut(value: Any, limit: int = 300, lines: int = 4) -> str:
     elif len(kept) < len(text.splitlines()):
         short += "\n…"
     return short
+
+
+def after_head(findings: list[Finding], head: int) -> list[Finding]:
+    """The findings of a resumed stream that lie in it, not in the `head` frames it was read after."""
+    return [f for f in findings if f.event_index is None or f.event_index >= head] if head else findings

@@ -5,6 +5,7 @@ sidecar `NAME.meta.yaml`, else a row of an `INDEX.md` table beside its folder), 
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -15,9 +16,10 @@ from typing import Any
 import yaml
 
 from conformance.engine import check_error, check_json_body, check_operation_body, check_stream
-from conformance.findings import Finding, Severity, Source
+from conformance.findings import Finding, Severity, Source, after_head
 from conformance.profiles import DEFAULT, Profile, available, load_profile
 from conformance.recordings import HERE as BUNDLED
+from conformance.sse import head_through
 
 SUFFIXES = (".error.json", ".sse", ".json")
 CHUNK = 64 * 1024
@@ -43,6 +45,9 @@ class Recording:
     operation: str = "createResponse"
     #: checked live against a URL (a scenario or a schemathesis operation), not read from a file
     live: bool = False
+    #: a stream resumed with `starting_after` (sidecar `resumes`): the recording it continues, and the
+    #: sequence_number it continues after; it is checked after that recording's frames up to there
+    resumes: tuple[Path, int] | None = None
 
 
 @dataclass
@@ -116,6 +121,7 @@ SIDECAR_TYPES: dict[str, tuple[type, ...]] = {
     "complete": (bool,),
     "artifacts": (list,),
     "drift": (list,),
+    "resumes": (dict,),
 }
 
 
@@ -127,6 +133,12 @@ def _checked(meta: dict[str, Any], where: str) -> dict[str, Any]:
         for i, entry in enumerate(meta.get(key) or []):
             if not isinstance(entry, dict) or not isinstance(entry.get("check"), str):
                 raise RecordingError(f"{where}: at /{key}/{i}/check: expected a check id")
+    resumes = meta.get("resumes")
+    if resumes is not None:
+        if not isinstance(resumes.get("recording"), str):
+            raise RecordingError(f"{where}: at /resumes/recording: expected a recording's file name")
+        if type(resumes.get("starting_after")) is not int:
+            raise RecordingError(f"{where}: at /resumes/starting_after: expected a sequence_number")
     return meta
 
 
@@ -166,6 +178,9 @@ def load_recording(path: Path, profile: str | None = None) -> Recording:
         artifacts=artifacts,
         drift=drift,
         operation=str(meta.get("operation", "createResponse")),
+        resumes=(path.parent / meta["resumes"]["recording"], meta["resumes"]["starting_after"])
+        if meta.get("resumes")
+        else None,
     )
 
 
@@ -179,9 +194,10 @@ def check_recording(rec: Recording, profile: Profile | None = None) -> Result:
     prof = profile or load_profile(rec.profile)
     source = Source.recording(rec.display)
     if rec.kind == "stream":
-        found = check_stream(
-            _chunks(rec.path), content_type=rec.content_type, profile=prof, source=source, complete=rec.complete
-        )
+        head, count = _head(rec)
+        chunks = itertools.chain([head], _chunks(rec.path))
+        found = check_stream(chunks, content_type=rec.content_type, profile=prof, source=source, complete=rec.complete)
+        found = after_head(found, count)
     elif rec.kind == "error":
         found = check_error(
             rec.status, None, rec.path.read_bytes(), content_type=rec.content_type, profile=prof, source=source
@@ -192,6 +208,18 @@ def check_recording(rec: Recording, profile: Profile | None = None) -> Result:
     else:
         found = check_json_body(rec.path.read_bytes(), content_type=rec.content_type, profile=prof, source=source)
     return Result(rec, [_artifact(f, rec) for f in found])
+
+
+def _head(rec: Recording) -> tuple[bytes, int]:
+    """The frames a resumed stream continues (none for a stream that resumes nothing)."""
+    if rec.resumes is None:
+        return b"", 0
+    original, after = rec.resumes
+    try:
+        body = original.read_bytes()
+    except OSError:
+        raise RecordingError(f"{rec.display}: resumes {display(original)}, which cannot be read") from None
+    return head_through(body, after) or (b"", 0)
 
 
 def _operation_body(rec: Recording, schema: str, prof: Profile, source: Source) -> list[Finding]:

@@ -15,6 +15,7 @@ are not UTF-8 are decoded with U+FFFD and their offset recorded, and the order o
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -230,3 +231,23 @@ def read_frames(chunks: Iterable[bytes]) -> Iterator[Frame]:
     for chunk in chunks:
         yield from reader.feed(chunk)
     yield from reader.close()
+
+
+def head_through(body: bytes, sequence_number: int) -> tuple[bytes, int] | None:
+    """The frames of a stream up to and including the event numbered `sequence_number`, framed again
+    (`event:` if it had one, then its `data:` lines), and how many they are; None if no event has that
+    number. A stream resumed with `starting_after` is checked after them: it must continue them seamlessly."""
+    out: list[str] = []
+    for frame in read_frames([body]):
+        out.append(
+            (f"event: {frame.event}\n" if frame.event is not None else "")
+            + "".join(f"data: {line}\n" for line in frame.data.split("\n"))
+            + "\n"
+        )
+        try:
+            event = json.loads(frame.data)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("sequence_number") == sequence_number:
+            return "".join(out).encode(), len(out)
+    return None

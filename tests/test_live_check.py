@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conformance.live import SCENARIOS, Session, run_scenarios
 from conformance.live.fuzz import run_fuzz
@@ -137,11 +138,20 @@ def test_a_refused_key_is_one_configuration_error(faithful: str) -> None:
     [
         (["--base-url", "ftp://x/v1"], "--base-url 'ftp://x/v1': expected an http:// or https:// URL"),
         (["--timeout", "-5"], "--timeout -5: expected a positive number of seconds"),
+        (["--scenario", "nope"], "--scenario: unknown scenario 'nope' (see `respkit check --list-scenarios`)"),
     ],
 )
 def test_bad_options_are_one_line(args: list[str], message: str) -> None:
     result = respkit("check", *args, env={"OPENAI_API_KEY": SECRET})
     assert (result.returncode, result.stderr.strip()) == (2, f"respkit: error: {message}")
+
+
+def test_list_scenarios_names_each_with_its_purpose() -> None:
+    result = respkit("check", "--list-scenarios")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == list(SCENARIOS)
+    assert all(len(line.split(None, 1)) == 2 for line in lines)  # every scenario says what it asks
 
 
 def test_an_unwritable_report_path_is_one_line(tmp_path: Path) -> None:
@@ -216,6 +226,20 @@ def test_record_then_replay_is_clean_and_redacted(tmp_path: Path, faithful: str)
     assert all(SECRET not in p.read_text() for p in files)
     replayed = respkit("replay", str(out))
     assert replayed.returncode == 0, replayed.stdout[-3000:]
+
+    # the resumed stream names the stream it continues; replay reads it after that one's first frames
+    (resumed,) = [p for p in files if p.name.endswith("_stream_resume_getResponse.sse")]
+    sidecar = resumed.with_name(resumed.name.replace(".sse", ".meta.yaml"))
+    meta = yaml.safe_load(sidecar.read_text())
+    original = meta["resumes"]["recording"]
+    assert original.endswith("_stream_resume_createResponse.sse") and meta["resumes"]["starting_after"] == 3
+    sidecar.write_text(yaml.safe_dump({k: v for k, v in meta.items() if k != "resumes"}))
+    alone = respkit("replay", str(resumed))  # read alone, it starts in the middle of an output item
+    assert alone.returncode == 1 and "stream_item_added_before_use" in alone.stdout
+    sidecar.write_text(yaml.safe_dump({**meta, "resumes": {"recording": "gone.sse", "starting_after": 3}}))
+    broken = respkit("replay", str(resumed))
+    assert broken.returncode == 2 and broken.stderr.count("\n") == 1, broken.stderr
+    assert "resumes" in broken.stderr and "gone.sse, which cannot be read" in broken.stderr
 
 
 @pytest.mark.parametrize("command", ["replay", "selftest"])

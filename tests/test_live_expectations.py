@@ -6,6 +6,7 @@ breakage is the breakage's doing, and the expectation is shown to catch it."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -222,6 +223,38 @@ def cancel_reports(status: str) -> Breakage:
     return breakage
 
 
+def _resumes(call: Call) -> bool:
+    return call.method == "GET" and "starting_after=" in call.path
+
+
+async def resume_as_json(call: Call, forward: Forward) -> Answer:
+    """`stream=true` on a retrieve is ignored: the stored response comes back as JSON."""
+    return await forward(replace(call, path=call.route) if _resumes(call) else call)
+
+
+async def resume_unsupported(call: Call, forward: Forward) -> Answer:
+    """Resuming a stream is refused with a 400 (in a proper envelope)."""
+    if not _resumes(call):
+        return await forward(call)
+    error = {"error": {"message": "Streaming a stored response is not supported.", "type": "invalid_request_error",
+                       "param": "stream", "code": None}}  # fmt: skip
+    return Answer(400, {"content-type": "application/json"}, json.dumps(error).encode())
+
+
+async def resume_from_the_start(call: Call, forward: Forward) -> Answer:
+    """`starting_after` is ignored: the resumed stream starts again at sequence_number 0."""
+    if _resumes(call):
+        call = replace(call, path=re.sub(r"&starting_after=\d+", "", call.path))
+    return await forward(call)
+
+
+async def store_false_ignored(call: Call, forward: Forward) -> Answer:
+    """`store: false` is not honoured: the response is kept anyway."""
+    if _is_create(call) and call.body.get("store") is False:
+        call = replace(call, body={**call.body, "store": True})
+    return await forward(call)
+
+
 #: (breakage, scenario, how to make the breakage, the one check that must fail)
 BROKEN: list[tuple[str, str, Callable[[], Breakage], str]] = [
     ("unknown-id-400", "error_not_found", lambda: unknown_id_is_400, "unknown_id_is_404"),
@@ -246,6 +279,15 @@ BROKEN: list[tuple[str, str, Callable[[], Breakage], str]] = [
     ("deleted-served", "delete", deleted_still_served, "deleted_response_is_gone"),
     ("cancel-completed", "background_cancel", lambda: cancel_reports("completed"), "background_response_cancels"),
     ("cancel-ignored", "background_cancel", lambda: cancel_reports("in_progress"), "background_response_cancels"),
+    (
+        "stream-retrieve-differs",
+        "streamed_response_stored",
+        lambda: retrieve_differs,
+        "retrieved_response_equals_created",
+    ),
+    ("store-false-kept", "unstored_response", lambda: store_false_ignored, "unstored_response_not_retrievable"),
+    ("resume-as-json", "stream_resume", lambda: resume_as_json, "stream_resumes_after_sequence_number"),
+    ("resume-refused", "stream_resume", lambda: resume_unsupported, "stream_resumes_after_sequence_number"),
 ]
 
 
@@ -295,8 +337,9 @@ async def output_null(call: Call, forward: Forward) -> Answer:
     [
         ("retrieve_and_items", nothing_stored, {"stored_response_retrievable", "stored_input_items_listed"}),
         ("delete", delete_fails, {"delete_succeeds"}),
+        ("streamed_response_stored", nothing_stored, {"stored_response_retrievable"}),
     ],
-    ids=["nothing-stored", "delete-500"],
+    ids=["nothing-stored", "delete-500", "streamed-nothing-stored"],
 )
 def test_storage_expectations_fail_when_nothing_is_kept(
     proxy: Proxy, scenario: str, breakage: Breakage, checks: set[str]
@@ -322,3 +365,16 @@ def test_a_scenario_that_cannot_go_on_is_a_finding(proxy: Proxy, monkeypatch: py
 
     monkeypatch.setitem(SCENARIOS, "reads_too_much", reads_too_much)
     assert failures(proxy.url, ["reads_too_much"]) == {"reads_too_much": {"scenario_completes"}}
+
+
+def test_a_resumed_stream_is_checked_as_the_continuation_of_the_original(proxy: Proxy) -> None:
+    # starting over at 0 is caught twice: by the scenario, and by the engine reading the resumed events
+    # after the original's first ones (sequence numbers go back); the original's frames are not reported again
+    proxy.breakage = resume_from_the_start
+    found = failures(proxy.url, ["stream_resume"])["stream_resume"]
+    assert {"stream_resumes_after_sequence_number", "stream_sequence_numbers_increase"} <= found
+    with Session(proxy.url, KEY, "OPENAI_API_KEY", timeout=30) as session:
+        (result,) = run_scenarios(session, load_profile("openai"), "gpt-4.1-mini", None, ["stream_resume"])
+    resumed = [f for f in result.findings if f.check == "stream_sequence_numbers_increase"]
+    assert resumed and all(f.event_index is not None and f.event_index >= 4 for f in resumed)
+    assert all("starting_after=3" in f.reproduce for f in resumed)

@@ -39,7 +39,7 @@ def _profile(name: str | None, default: str) -> Profile:
 def _scenarios(names: list[str] | None) -> list[str] | None:
     unknown = [n for n in names or [] if n not in SCENARIOS]
     if unknown:
-        raise UsageError(f"--scenario: unknown scenario {unknown[0]!r} (known: {', '.join(SCENARIOS)})")
+        raise UsageError(f"--scenario: unknown scenario {unknown[0]!r} (see `respkit check --list-scenarios`)")
     return names
 
 
@@ -77,7 +77,20 @@ def _default_reports(args: argparse.Namespace) -> None:
         setattr(args, attr, str(Path(args.reports_dir) / f"respkit-check.{suffix}"))
 
 
+def list_scenarios() -> str:
+    """Each scenario's name and the first sentence of what it asks of the target."""
+    width = max(map(len, SCENARIOS))
+    lines = []
+    for name, func in SCENARIOS.items():
+        doc = " ".join((func.__doc__ or "").split())
+        lines.append(f"{name:<{width}}  {doc.split('. ')[0].rstrip('.')}")
+    return "\n".join(lines)
+
+
 def check(args: argparse.Namespace) -> int:
+    if args.list_scenarios:
+        print(list_scenarios())
+        return EXIT_OK
     _validate(args)
     _default_reports(args)
     embedded = not args.base_url
@@ -128,7 +141,9 @@ def record(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".respkit-record-", dir=out))
     try:
-        names = [_write(staging, exchange, index, profile.name, key) for index, exchange in enumerate(exchanges)]
+        names: dict[int, str] = {}
+        for index, exchange in enumerate(exchanges):
+            names[id(exchange)] = _write(staging, exchange, index, profile.name, key, names)
         for path in sorted(staging.iterdir()):
             os.replace(path, out / path.name)
     finally:
@@ -137,7 +152,9 @@ def record(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write(folder: Path, exchange: Exchange, index: int, profile: str, key: str) -> str:
+def _write(folder: Path, exchange: Exchange, index: int, profile: str, key: str, written: dict[int, str]) -> str:
+    """One exchange as a recording and its sidecar; returns the recording's file name. `written`: the names
+    of the exchanges written before, by `id()`, so that a resumed stream can name the one it resumes."""
     suffix = {"stream": ".sse", "error": ".error.json"}.get(exchange.kind, ".json")
     stem = f"{index:02d}_{exchange.scenario}_{exchange.operation}"
     body = redact(exchange.body.decode("utf-8", "replace"), key)
@@ -151,8 +168,10 @@ def _write(folder: Path, exchange: Exchange, index: int, profile: str, key: str)
         "content_type": exchange.content_type,
         "request": redact(_summary(exchange), key),
     }
+    if exchange.kind == "stream" and exchange.resumes is not None and id(exchange.resumes) in written:
+        meta["resumes"] = {"recording": written[id(exchange.resumes)], "starting_after": exchange.resumes_after}
     (folder / f"{stem}.meta.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
-    return stem
+    return f"{stem}{suffix}"
 
 
 def _summary(exchange: Exchange) -> str:

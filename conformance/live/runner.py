@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from conformance.engine import check_error, check_json_body, check_operation_body, check_stream
-from conformance.findings import Finding, Severity, Source
+from conformance.findings import Finding, Severity, Source, after_head
 from conformance.live.scenarios import SCENARIOS, Conversation
 from conformance.live.session import Exchange, KeyRefused, Session, Unreachable
 from conformance.profiles import Profile
@@ -43,9 +43,16 @@ def stream_checker(profile: Profile) -> Callable[[Exchange, Iterator[bytes]], li
 
     def check(exchange: Exchange, chunks: Iterator[bytes]) -> list[Finding]:
         source = Source(f"live: {exchange.scenario}", exchange.operation, exchange.reproduce)
-        return check_stream(chunks, content_type=exchange.content_type, profile=profile, source=source)
+        return _resumed(
+            exchange, check_stream(chunks, content_type=exchange.content_type, profile=profile, source=source)
+        )
 
     return check
+
+
+def _resumed(exchange: Exchange, findings: list[Finding]) -> list[Finding]:
+    """A resumed stream's findings without those on the frames it continues (reported with that stream)."""
+    return after_head(findings, exchange.head()[1])
 
 
 def _engine(exchange: Exchange, profile: Profile) -> list[Finding]:
@@ -56,7 +63,10 @@ def _engine(exchange: Exchange, profile: Profile) -> list[Finding]:
             source=source,
         )  # fmt: skip
     if exchange.kind == "stream":
-        return check_stream([exchange.body], content_type=exchange.content_type, profile=profile, source=source)
+        chunks = [exchange.head()[0], exchange.body]
+        return _resumed(
+            exchange, check_stream(chunks, content_type=exchange.content_type, profile=profile, source=source)
+        )
     schema = default_validators().response_schemas.get(exchange.operation)
     if schema == "Response":
         return check_json_body(exchange.body, content_type=exchange.content_type, profile=profile, source=source)

@@ -91,6 +91,20 @@ def body_of(exchange: Exchange) -> dict[str, Any] | None:
     return last
 
 
+def stream_events(exchange: Exchange) -> list[dict[str, Any]]:
+    """The JSON events of a streamed exchange, in order (frames that are not JSON objects are skipped)."""
+    reader = SseReader()
+    events = []
+    for frame in [*reader.feed(exchange.body), *reader.close()]:
+        try:
+            event = json.loads(frame.data)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return events
+
+
 def output_items(response: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The output items of a response, whatever shape a misbehaving provider gave `output`."""
     output = (response or {}).get("output")
@@ -230,15 +244,9 @@ def incomplete_stream(c: Conversation) -> None:
     )
 
 
-@scenario
-def retrieve_and_items(c: Conversation) -> None:
-    """A stored response can be retrieved (equal to the created one) and its input items listed."""
-    created = c.create(input="Say hello in one short sentence.", store=True)
-    response = body_of(created)
-    if not response or "id" not in response:
-        return
-    rid = response["id"]
-    got = c.send("getResponse", "GET", f"/responses/{rid}")
+def expect_retrieved(c: Conversation, response: dict[str, Any]) -> None:
+    """A stored response can be retrieved by its id, equal to what the create answered."""
+    got = c.send("getResponse", "GET", f"/responses/{response['id']}")
     c.expect("stored_response_retrievable", got.status == 200, "a stored response cannot be retrieved", got,
              expected=200, received=got.status)  # fmt: skip
     if got.status == 200:
@@ -252,9 +260,78 @@ def retrieve_and_items(c: Conversation) -> None:
             expected={k: response.get(k) for k in keys},
             received={k: retrieved.get(k) for k in keys},
         )
+
+
+@scenario
+def retrieve_and_items(c: Conversation) -> None:
+    """A stored response can be retrieved (equal to the created one) and its input items listed."""
+    created = c.create(input="Say hello in one short sentence.", store=True)
+    response = body_of(created)
+    if not response or "id" not in response:
+        return
+    rid = response["id"]
+    expect_retrieved(c, response)
     items = c.send("listInputItems", "GET", f"/responses/{rid}/input_items?limit=1&order=asc")
     c.expect("stored_input_items_listed", items.status == 200, "a stored response's input items cannot be listed",
              items, expected=200, received=items.status)  # fmt: skip
+
+
+@scenario
+def streamed_response_stored(c: Conversation) -> None:
+    """A streamed, stored response can be retrieved, equal to the stream's terminal response."""
+    streamed = body_of(c.create(input="Say hello in one short sentence.", store=True, stream=True))
+    if streamed and "id" in streamed:
+        expect_retrieved(c, streamed)
+
+
+@scenario
+def unstored_response(c: Conversation) -> None:
+    """`store: false`: the response is not kept, so retrieving it is a 404 (a provider that keeps it holds
+    data its user asked it not to)."""
+    rid = (body_of(c.create(input="Say hello.", store=False)) or {}).get("id")
+    if not rid:
+        return
+    got = c.send("getResponse", "GET", f"/responses/{rid}")
+    message = "a response created with store: false can be retrieved"
+    c.expect("unstored_response_not_retrievable", got.status == 404, message, got, expected=404, received=got.status)
+
+
+#: where `stream_resume` picks the stream up again: inside the first output item (after its `output_item.added`)
+RESUME_AFTER = 3
+
+
+def _comparable(event: dict[str, Any]) -> dict[str, Any]:
+    """An event without its `obfuscation` padding, which is random on each stream."""
+    return {k: v for k, v in event.items() if k != "obfuscation"}
+
+
+def _outline(events: list[dict[str, Any]]) -> list[str]:
+    return [f"{e.get('sequence_number')} {e.get('type')}" for e in events[:6]]
+
+
+@scenario
+def stream_resume(c: Conversation) -> None:
+    """A background response streamed, then its stream resumed (`GET /responses/{id}?stream=true&starting_after=N`):
+    the resumed events are the original's after sequence_number N. The checks read the resumed stream
+    after the original's first events, so it must continue them seamlessly."""
+    first = c.create(input="Say hello in one short sentence.", background=True, store=True, stream=True)
+    events = stream_events(first)
+    rid = (body_of(first) or {}).get("id")
+    cut = next((i for i, e in enumerate(events) if e.get("sequence_number") == RESUME_AFTER), None)
+    if not rid or cut is None:
+        return  # nothing to resume (the stream's own findings say why)
+    path = f"/responses/{rid}?stream=true&starting_after={RESUME_AFTER}"
+    resumed = c.send("getResponse", "GET", path, resumes=(first, RESUME_AFTER))
+    tail = [_comparable(e) for e in events[cut + 1 :]]
+    got = [_comparable(e) for e in stream_events(resumed)] if resumed.kind == "stream" else None
+    c.expect(
+        "stream_resumes_after_sequence_number",
+        resumed.status == 200 and got == tail,
+        f"the resumed stream is not the original's events after sequence_number {RESUME_AFTER}",
+        resumed,
+        expected=f"a 200 event stream: {_outline(tail)}...",
+        received=f"{resumed.status} {resumed.kind}" + (f": {_outline(got)}..." if got is not None else ""),
+    )
 
 
 @scenario

@@ -3,6 +3,7 @@ for reports (a curl line with the key as `$VAR`) and for recordings (secrets red
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 
 from conformance.findings import Finding, Severity, cut
+from conformance.sse import head_through
 
 SECRET_PATTERNS = (
     re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
@@ -54,6 +56,16 @@ class Exchange:
     findings: list[Any] | None = None
     #: the body holds only the first KEEP_BYTES of a longer stream
     clipped: bool = False
+    #: the stream this one resumes (`starting_after`) and after which sequence_number: the checks read the
+    #: original's frames up to there first (see `head`), and report only what they find in this one
+    resumes: Exchange | None = None
+    resumes_after: int = -1
+
+    def head(self) -> tuple[bytes, int]:
+        """The frames this stream continues, and how many they are (none for a stream that resumes nothing)."""
+        if self.resumes is None:
+            return b"", 0
+        return head_through(self.resumes.body, self.resumes_after) or (b"", 0)
 
     @property
     def content_type(self) -> str | None:
@@ -133,8 +145,10 @@ class Session:
         auth: bool | str = True,
         raw: bytes | None = None,
         content_type: str = "application/json",
+        resumes: tuple[Exchange, int] | None = None,
     ) -> Exchange:
-        """Send one request and read the whole response (streams are read as bytes as they come)."""
+        """Send one request and read the whole response (streams are read as bytes as they come).
+        `resumes`: the exchange whose stream this request resumes, and after which sequence_number."""
         assert self._client is not None, "use Session as a context manager"
         url = self.base_url.rstrip("/") + path
         headers = self.headers(auth)
@@ -156,6 +170,8 @@ class Session:
                     "error" if status >= 400 else "stream" if "event-stream" in ctype or _asked_stream(body) else "json"
                 )
                 exchange = Exchange(scenario, operation, method, path, body, status, resp_headers, b"", reproduce, kind)
+                if resumes is not None:
+                    exchange.resumes, exchange.resumes_after = resumes
                 self._read(response, exchange)
         except httpx.ConnectError as exc:
             raise Unreachable(f"cannot reach {self.base_url}: {type(exc).__name__}") from None
@@ -188,7 +204,7 @@ class Session:
                 exchange.cut = f"{type(exc).__name__} after {size} bytes"
 
         if exchange.kind == "stream" and self.stream_checker is not None:
-            exchange.findings = self.stream_checker(exchange, arriving())
+            exchange.findings = self.stream_checker(exchange, itertools.chain([exchange.head()[0]], arriving()))
         else:
             for _ in arriving():
                 pass
