@@ -1,10 +1,11 @@
-"""The README stays true: its test command is what CI runs, and its client example runs."""
+"""The README stays true: its test command is what CI runs, and its client and pytest examples run."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from conformance.server import run_server
 from tests.paths import REPO
@@ -29,3 +30,13 @@ def test_the_client_example_runs_against_the_reference_server() -> None:
         result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "You said: Say hello" in result.stdout
+
+
+def test_the_pytest_example_passes_against_the_reference_server(tmp_path: Path) -> None:
+    [example] = [b for b in _blocks("python") if "assert_conformant" in b]
+    (tmp_path / "test_provider.py").write_text(example)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_provider.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout[-3000:]
