@@ -255,6 +255,28 @@ async def store_false_ignored(call: Call, forward: Forward) -> Answer:
     return await forward(call)
 
 
+async def cursor_ignored(call: Call, forward: Forward) -> Answer:
+    """`after` is ignored: every page is the first one."""
+    if call.method == "GET" and "/input_items" in call.route:
+        call = replace(call, path=re.sub(r"&after=[^&]+", "", call.path))
+    return await forward(call)
+
+
+async def no_more_pages(call: Call, forward: Forward) -> Answer:
+    """`has_more` is always false, so a client stops after the first page."""
+    answer = await forward(call)
+    if call.method == "GET" and "/input_items" in call.route and answer.status == 200:
+        return answer.with_json({**answer.json(), "has_more": False})
+    return answer
+
+
+async def stream_options_ignored(call: Call, forward: Forward) -> Answer:
+    """`stream_options` is ignored: streams are padded with `obfuscation` whatever the request says."""
+    if _is_create(call) and "stream_options" in call.body:
+        call = replace(call, body={k: v for k, v in call.body.items() if k != "stream_options"})
+    return await forward(call)
+
+
 #: (breakage, scenario, how to make the breakage, the one check that must fail)
 BROKEN: list[tuple[str, str, Callable[[], Breakage], str]] = [
     ("unknown-id-400", "error_not_found", lambda: unknown_id_is_400, "unknown_id_is_404"),
@@ -287,6 +309,9 @@ BROKEN: list[tuple[str, str, Callable[[], Breakage], str]] = [
     ),
     ("store-false-kept", "unstored_response", lambda: store_false_ignored, "unstored_response_not_retrievable"),
     ("resume-as-json", "stream_resume", lambda: resume_as_json, "stream_resumes_after_sequence_number"),
+    ("cursor-ignored", "input_items_pages", lambda: cursor_ignored, "input_items_paginate"),
+    ("padding-kept", "stream_without_obfuscation", lambda: stream_options_ignored, "obfuscation_can_be_turned_off"),
+    ("no-more-pages", "input_items_pages", lambda: no_more_pages, "input_items_paginate"),
     ("resume-refused", "stream_resume", lambda: resume_unsupported, "stream_resumes_after_sequence_number"),
 ]
 

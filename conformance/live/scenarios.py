@@ -157,6 +157,21 @@ def text_stream(c: Conversation) -> None:
 
 
 @scenario
+def stream_without_obfuscation(c: Conversation) -> None:
+    """`stream_options.include_obfuscation: false`: no event carries the `obfuscation` padding."""
+    ex = c.create(input="Say hello in one short sentence.", stream=True, stream_options={"include_obfuscation": False})
+    padded = [e.get("type") for e in stream_events(ex) if "obfuscation" in e]
+    c.expect(
+        "obfuscation_can_be_turned_off",
+        not padded,
+        "events carry `obfuscation` although the request set include_obfuscation to false",
+        ex,
+        expected="no `obfuscation` member",
+        received=f"{len(padded)} events with one, the first a {padded[0]}" if padded else "",
+    )
+
+
+@scenario
 def function_call_stream(c: Conversation) -> None:
     """A required function tool: the stream must carry a function_call with streamed arguments."""
     ex = c.create(input="What is the weather in Paris?", tools=[WEATHER_TOOL], tool_choice="required", stream=True)
@@ -274,6 +289,42 @@ def retrieve_and_items(c: Conversation) -> None:
     items = c.send("listInputItems", "GET", f"/responses/{rid}/input_items?limit=1&order=asc")
     c.expect("stored_input_items_listed", items.status == 200, "a stored response's input items cannot be listed",
              items, expected=200, received=items.status)  # fmt: skip
+
+
+def _item_ids(page: dict[str, Any] | None) -> list[Any]:
+    data = (page or {}).get("data")
+    return [i.get("id") for i in data if isinstance(i, dict)] if isinstance(data, list) else []
+
+
+@scenario
+def input_items_pages(c: Conversation) -> None:
+    """Input items listed one per page, each page asked for `after` the last one's `last_id`, are the items of
+    a single page in the same order: three messages in, three items out, `has_more` false on the last page."""
+    messages = [{"role": "user", "content": f"Item {n}."} for n in (1, 2, 3)]
+    rid = (body_of(c.create(input=messages, store=True)) or {}).get("id")
+    if not rid:
+        return
+    listing = f"/responses/{rid}/input_items?order=asc&limit="
+    whole = c.send("listInputItems", "GET", f"{listing}100")
+    expected = _item_ids(body_of(whole))
+    paged: list[Any] = []
+    last = whole
+    cursor = ""
+    for _ in range(len(messages) + 2):  # a page that never ends stops here
+        last = c.send("listInputItems", "GET", f"{listing}1{cursor}")
+        page = body_of(last) or {}
+        paged += _item_ids(page)
+        if not page.get("has_more") or not isinstance(page.get("last_id"), str):
+            break
+        cursor = f"&after={page['last_id']}"
+    c.expect(
+        "input_items_paginate",
+        len(expected) == len(messages) and paged == expected,
+        "listing the input items page by page does not give the items of one full page",
+        last,
+        expected=f"{len(messages)} items, page by page: {expected}",
+        received=paged,
+    )
 
 
 @scenario
