@@ -188,3 +188,17 @@ def test_rate_limit_is_a_rate_limit_error() -> None:
             client.responses.create(model="gpt-4.1", input="three")
     assert int(caught.value.response.headers["retry-after"]) >= 1
     assert caught.value.code == "rate_limit_exceeded"
+
+
+def test_included_logprobs_and_encrypted_reasoning_parse(client: OpenAI) -> None:
+    response = client.responses.create(
+        model="gpt-4.1", input="Hello there", include=["message.output_text.logprobs"], top_logprobs=2
+    )
+    message = response.output[0]
+    assert message.type == "message" and message.content[0].type == "output_text"
+    logprobs = message.content[0].logprobs or []
+    assert "".join(lp.token for lp in logprobs) == response.output_text
+    assert all(len(lp.top_logprobs) == 2 for lp in logprobs)
+    reasoned = client.responses.create(model="o4-mini", input="Think", include=["reasoning.encrypted_content"])
+    reasoning = reasoned.output[0]
+    assert reasoning.type == "reasoning" and (reasoning.encrypted_content or "").startswith("gAAAAAB")

@@ -54,6 +54,13 @@ BEHAVIOURS: dict[str, dict[str, Any]] = {
     "json-object": {"model": "gpt-4.1", "input": "Paris", "text": {"format": {"type": "json_object"}}},
     "long": {"model": "gpt-4.1", "input": "[long]"},
     "instructions-metadata": {"model": "gpt-4.1", "input": "x", "instructions": "Be brief", "metadata": {"k": "v"}},
+    "logprobs": {
+        "model": "gpt-4.1",
+        "input": "Hello there",
+        "include": ["message.output_text.logprobs"],
+        "top_logprobs": 3,
+    },
+    "encrypted-reasoning": {"model": "o4-mini", "input": "Think", "include": ["reasoning.encrypted_content"]},
 }
 
 
@@ -205,6 +212,34 @@ def test_include_obfuscation_false_drops_the_padding(http: httpx.Client) -> None
         http.get(f"/responses/{first['id']}", params={"stream": "true", "include_obfuscation": "false"})
     )
     assert all(pad for _, pad in _padding(padded)) and not any(pad for _, pad in _padding(bare))
+
+
+def test_included_logprobs_follow_the_tokens(http: httpx.Client) -> None:
+    events = check_stream(http.post("/responses", json={**BEHAVIOURS["logprobs"], "stream": True}))
+    deltas = [e for e in events if e["type"] == "response.output_text.delta"]
+    assert all([lp["token"] for lp in e["logprobs"]] == [e["delta"]] for e in deltas)
+    (done,) = [e for e in events if e["type"] == "response.output_text.done"]
+    assert done["logprobs"] == [lp for e in deltas for lp in e["logprobs"]]
+    part = events[-1]["response"]["output"][0]["content"][0]
+    assert "".join(lp["token"] for lp in part["logprobs"]) == part["text"]
+    for lp in part["logprobs"]:
+        assert bytes(lp["bytes"]) == lp["token"].encode() and lp["logprob"] <= 0
+        tops = lp["top_logprobs"]
+        assert len(tops) == 3 and tops[0]["token"] == lp["token"]
+        assert [t["logprob"] for t in tops] == sorted((t["logprob"] for t in tops), reverse=True)
+    plain = create(http, BEHAVIOURS["echo"])  # not asked for: empty lists
+    assert plain["output"][0]["content"][0]["logprobs"] == []
+
+
+def test_included_encrypted_reasoning_is_on_finished_items(http: httpx.Client) -> None:
+    events = check_stream(http.post("/responses", json={**BEHAVIOURS["encrypted-reasoning"], "stream": True}))
+    added, done = (
+        next(e["item"] for e in events if e["type"] == kind and e["item"]["type"] == "reasoning")
+        for kind in ("response.output_item.added", "response.output_item.done")
+    )
+    assert "encrypted_content" not in added and done["encrypted_content"].startswith("gAAAAAB")
+    assert events[-1]["response"]["output"][0] == done
+    assert "encrypted_content" not in create(http, BEHAVIOURS["reasoning"])["output"][0]
 
 
 def test_previous_response_id_and_store_false(http: httpx.Client) -> None:

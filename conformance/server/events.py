@@ -9,7 +9,7 @@ import string
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from conformance.server.items import content_part, output_item, summary_part
+from conformance.server.items import Include, content_part, delta_logprobs, output_item, summary_part
 from conformance.server.model import Part
 from conformance.server.record import Record
 
@@ -30,19 +30,25 @@ def in_progress(record: Record) -> Event:
     return {"type": "response.in_progress", "response": record.body("in_progress")}
 
 
-def _text_events(part: Part, where: dict[str, Any]) -> Iterator[Event]:
-    kind = "refusal" if part.kind == "refusal" else "output_text"
+def _text_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
     at = {**where, "content_index": 0}
-    yield {"type": "response.content_part.added", **at, "part": content_part(part, "")}
-    extra: dict[str, Any] = {} if kind == "refusal" else {"logprobs": []}
-    for piece in part.pieces:
-        yield {"type": f"response.{kind}.delta", **at, "delta": piece, **extra}
-    done_field = "refusal" if kind == "refusal" else "text"
-    yield {"type": f"response.{kind}.done", **at, done_field: part.text, **extra}
-    yield {"type": "response.content_part.done", **at, "part": content_part(part, part.text)}
+    yield {"type": "response.content_part.added", **at, "part": content_part(part, done=False)}
+    if part.kind == "refusal":
+        for piece in part.pieces:
+            yield {"type": "response.refusal.delta", **at, "delta": piece}
+        yield {"type": "response.refusal.done", **at, "refusal": part.text}
+    else:
+        top = include.logprobs
+        every: list[dict[str, Any]] = []
+        for piece in part.pieces:
+            logprobs = [] if top is None else delta_logprobs(piece, top)
+            every += logprobs
+            yield {"type": "response.output_text.delta", **at, "delta": piece, "logprobs": logprobs}
+        yield {"type": "response.output_text.done", **at, "text": part.text, "logprobs": every}
+    yield {"type": "response.content_part.done", **at, "part": content_part(part, done=True, include=include)}
 
 
-def _reasoning_events(part: Part, where: dict[str, Any]) -> Iterator[Event]:
+def _reasoning_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
     at = {**where, "summary_index": 0}
     yield {"type": "response.reasoning_summary_part.added", **at, "part": summary_part("")}
     for piece in part.pieces:
@@ -51,7 +57,7 @@ def _reasoning_events(part: Part, where: dict[str, Any]) -> Iterator[Event]:
     yield {"type": "response.reasoning_summary_part.done", **at, "part": summary_part(part.text)}
 
 
-def _argument_events(part: Part, where: dict[str, Any]) -> Iterator[Event]:
+def _argument_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
     for piece in part.pieces:
         yield {"type": "response.function_call_arguments.delta", **where, "delta": piece}
     yield {"type": "response.function_call_arguments.done", **where, "name": part.name, "arguments": part.text}
@@ -67,11 +73,11 @@ def item_events(record: Record, index: int) -> Iterator[Event]:
     }
     where = {"item_id": item_id, "output_index": index}
     inner = {"reasoning": _reasoning_events, "function_call": _argument_events}.get(part.kind, _text_events)
-    yield from inner(part, where)
+    yield from inner(part, where, record.include)
     yield {
         "type": "response.output_item.done",
         "output_index": index,
-        "item": output_item(part, item_id, call_id, done=True),
+        "item": output_item(part, item_id, call_id, done=True, include=record.include),
     }
 
 

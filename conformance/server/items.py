@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import zlib
+from dataclasses import dataclass
 from typing import Any
 
 from conformance.server.ids import new_id
@@ -10,8 +14,62 @@ from conformance.server.model import Part
 _ID_PREFIX = {"message": "msg", "function_call": "fc", "function_call_output": "fco", "reasoning": "rs"}
 
 
-def _output_text(text: str) -> dict[str, Any]:
-    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+@dataclass(frozen=True)
+class Include:
+    """What the request's `include` (with `top_logprobs`) adds to the output."""
+
+    #: `message.output_text.logprobs`: each token's logprob, with this many alternatives (`top_logprobs`)
+    logprobs: int | None = None
+    #: `reasoning.encrypted_content`: reasoning items carry an opaque `encrypted_content`
+    encrypted_reasoning: bool = False
+
+    @classmethod
+    def of(cls, request: dict[str, Any]) -> Include:
+        asked = request.get("include") or []
+        top = request.get("top_logprobs")
+        return cls(
+            logprobs=(top if isinstance(top, int) else 0) if "message.output_text.logprobs" in asked else None,
+            encrypted_reasoning="reasoning.encrypted_content" in asked,
+        )
+
+
+NOTHING = Include()
+
+
+def _logprob(token: str, rank: int) -> float:
+    """A made-up log probability: the chosen token (rank 0) is the likeliest, each alternative less likely."""
+    return -round((zlib.crc32(token.encode()) % 1000) / 10_000 + 1.5 * rank, 4)
+
+
+def _candidates(token: str, count: int) -> list[str]:
+    """The chosen token, then alternatives to it: `count` tokens in all."""
+    return [token, *(f"{token}{k}" for k in range(1, count))][:count]
+
+
+def delta_logprobs(token: str, top: int) -> list[dict[str, Any]]:
+    """A delta's logprobs (`ResponseLogProb`): the one token it adds."""
+    alternatives = [{"token": t, "logprob": _logprob(token, k)} for k, t in enumerate(_candidates(token, top))]
+    return [{"token": token, "logprob": _logprob(token, 0), "top_logprobs": alternatives}]
+
+
+def text_logprobs(tokens: tuple[str, ...], top: int) -> list[dict[str, Any]]:
+    """An output_text part's logprobs (`LogProb`, with the tokens' UTF-8 bytes)."""
+    return [
+        {
+            "token": token,
+            "logprob": _logprob(token, 0),
+            "bytes": list(token.encode()),
+            "top_logprobs": [
+                {"token": t, "logprob": _logprob(token, k), "bytes": list(t.encode())}
+                for k, t in enumerate(_candidates(token, top))
+            ],
+        }
+        for token in tokens
+    ]
+
+
+def _output_text(text: str, logprobs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": logprobs or []}
 
 
 def _content_list(content: Any, role: str) -> list[dict[str, Any]]:
@@ -52,11 +110,14 @@ def input_items(value: Any) -> list[dict[str, Any]]:
     return [input_item(i) for i in value if isinstance(i, dict) and i.get("type") != "item_reference"]
 
 
-def output_item(part: Part, item_id: str, call_id: str, done: bool) -> dict[str, Any]:
+def output_item(part: Part, item_id: str, call_id: str, done: bool, include: Include = NOTHING) -> dict[str, Any]:
     """The output item for `part`: as announced (`done=False`, empty) or as finished."""
     status = ("completed" if part.complete else "incomplete") if done else "in_progress"
     if part.kind == "reasoning":
-        return {"id": item_id, "type": "reasoning", "summary": [summary_part(part.text)] if done else []}
+        item = {"id": item_id, "type": "reasoning", "summary": [summary_part(part.text)] if done else []}
+        if done and include.encrypted_reasoning:
+            item["encrypted_content"] = _sealed(item_id, part.text)
+        return item
     if part.kind == "function_call":
         arguments = part.text if done else ""
         return {
@@ -67,12 +128,23 @@ def output_item(part: Part, item_id: str, call_id: str, done: bool) -> dict[str,
             "name": part.name,
             "arguments": arguments,
         }
-    content = [content_part(part, part.text)] if done else []
+    content = [content_part(part, done=True, include=include)] if done else []
     return {"id": item_id, "type": "message", "status": status, "role": "assistant", "content": content}
 
 
-def content_part(part: Part, text: str) -> dict[str, Any]:
-    return {"type": "refusal", "refusal": text} if part.kind == "refusal" else _output_text(text)
+def content_part(part: Part, done: bool, include: Include = NOTHING) -> dict[str, Any]:
+    """A message's content part: as added (empty) or as done (its text, and logprobs if included)."""
+    text = part.text if done else ""
+    if part.kind == "refusal":
+        return {"type": "refusal", "refusal": text}
+    logprobs = text_logprobs(part.pieces, include.logprobs) if done and include.logprobs is not None else None
+    return _output_text(text, logprobs)
+
+
+def _sealed(item_id: str, text: str) -> str:
+    """An opaque stand-in for OpenAI's encrypted reasoning (the same shape: a url-safe base64 token)."""
+    digest = hashlib.sha256(f"{item_id}\n{text}".encode()).digest()
+    return "gAAAAAB" + base64.urlsafe_b64encode(digest * 3).decode().rstrip("=")
 
 
 def summary_part(text: str) -> dict[str, Any]:

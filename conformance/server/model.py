@@ -30,6 +30,9 @@ Independent of the rules above:
 - `background: true` goes `queued` -> `in_progress` -> a final status, and can be cancelled until then.
 - `previous_response_id` continues a stored conversation (its input and output come before the new input);
   `store: false` responses are never stored, so retrieving one is a 404.
+- `include`: `message.output_text.logprobs` gives every text token a (made-up, deterministic) logprob, with
+  `top_logprobs` candidates, the chosen token first, on deltas, done events and parts;
+  `reasoning.encrypted_content` gives finished reasoning items an opaque `encrypted_content`.
 - streams pad each delta event with `obfuscation`, as OpenAI does (delta and padding hold 16 characters
   between them), unless `stream_options.include_obfuscation` (or the retrieve query's
   `include_obfuscation`) is false.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.server.ids import new_id
-from conformance.server.items import item_ids, output_item
+from conformance.server.items import Include, item_ids, output_item
 from conformance.server.model import Plan
 
 _ECHOED_WITH_DEFAULTS: dict[str, Any] = {
@@ -39,8 +39,11 @@ class Record:
     completed_at: int | None = None
     ids: list[tuple[str, str]] = field(default_factory=list)
 
+    include: Include = field(default_factory=Include)
+
     def __post_init__(self) -> None:
         self.ids = item_ids(self.plan.parts)
+        self.include = Include.of(self.request)
 
     @property
     def background(self) -> bool:
@@ -51,7 +54,10 @@ class Record:
         return self.request.get("store") is not False
 
     def output(self) -> list[dict[str, Any]]:
-        return [output_item(p, i, c, done=True) for p, (i, c) in zip(self.plan.parts, self.ids, strict=True)]
+        return [
+            output_item(p, i, c, done=True, include=self.include)
+            for p, (i, c) in zip(self.plan.parts, self.ids, strict=True)
+        ]
 
     def finish(self) -> None:
         self.status = self.plan.status
