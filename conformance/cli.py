@@ -48,8 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--api-key-env", metavar="VAR", default="OPENAI_API_KEY", help="environment variable holding the key"
     )
-    check.add_argument("--profile", help="provider profile (spec/profiles/NAME.yaml)")
-    check.add_argument("--model", help="model to ask for (default: the profile's)")
+    check.add_argument("--profile", help="provider profile: a name (spec/profiles/NAME.yaml) or a profile file")
+    check.add_argument("--model", help="model to ask for (default: the profile's, else gpt-4.1-mini)")
+    check.add_argument(
+        "--reasoning-model", help="model for the reasoning scenario (default: the profile's; none: skipped)"
+    )
     check.add_argument("--scenario", action="append", metavar="NAME", help="run only these scenarios")
     check.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
     check.add_argument("--no-schemathesis", action="store_true", help="skip the schemathesis phase")
@@ -75,8 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--base-url", required=True)
     record.add_argument("--out", required=True, metavar="DIR")
     record.add_argument("--api-key-env", metavar="VAR", default="OPENAI_API_KEY")
-    record.add_argument("--profile", help="profile named in the recordings' sidecars")
-    record.add_argument("--model")
+    record.add_argument("--profile", help="profile named in the recordings' sidecars (a name or a profile file)")
+    record.add_argument("--model", help="model to ask for (default: the profile's, else gpt-4.1-mini)")
+    record.add_argument("--reasoning-model", help="model for the reasoning scenario (default: the profile's)")
     record.add_argument("--timeout", type=float, default=60.0)
     record.set_defaults(handler=_lazy("conformance.live.commands:record"))
 

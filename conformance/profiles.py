@@ -1,12 +1,14 @@
 """Provider profiles (spec/profiles/NAME.yaml): which findings are a provider's known deviations.
 
-A profile file holds:
+A profile is named (`--profile openrouter`) or given as a file (`--profile ./my-provider.yaml`). It holds:
 
     name: openrouter
     description: one line
     strict: false               # true: the spec as published, errata and drift are failures
     done_sentinel: forbidden    # forbidden | allowed | required: a `data: [DONE]` at the end
     extension_events: []        # event type prefixes this provider adds (reported as deviations)
+    models: {text: M, reasoning: R}  # what `respkit check --base-url` asks for (`--model` and
+                                     # `--reasoning-model` override; no reasoning model: no reasoning scenario)
     deviations:                 # findings reported as deviations, not failures
       - check: sse_event_line_present
         pointer: "/output/*/call_id"   # optional, shell-style pattern over the finding's JSON Pointer
@@ -56,6 +58,8 @@ class Profile:
     done_sentinel: str = "forbidden"
     extension_events: tuple[str, ...] = ()
     deviations: tuple[Deviation, ...] = field(default=())
+    model: str | None = None
+    reasoning_model: str | None = None
 
     def options(self, complete: bool = True) -> Options:
         return Options(
@@ -107,6 +111,12 @@ def parse_profile(path: Path, data: Any) -> Profile:
     ext = data.get("extension_events", []) or []
     if not isinstance(ext, list) or not all(isinstance(e, str) for e in ext):
         raise ProfileError(f"{where}: at /extension_events: expected a list of prefixes")
+    models = data.get("models") or {}
+    if not isinstance(models, dict):
+        raise ProfileError(f"{where}: at /models: expected a mapping with `text` and `reasoning`")
+    for key, value in models.items():
+        if key not in ("text", "reasoning") or not isinstance(value, str):
+            raise ProfileError(f"{where}: at /models/{key}: expected `text` or `reasoning`, a model name")
     return Profile(
         name=str(data.get("name", path.stem)),
         description=str(data.get("description", "")),
@@ -114,6 +124,8 @@ def parse_profile(path: Path, data: Any) -> Profile:
         done_sentinel=sentinel,
         extension_events=tuple(ext),
         deviations=tuple(out),
+        model=models.get("text"),
+        reasoning_model=models.get("reasoning"),
     )
 
 
@@ -130,9 +142,15 @@ def load_profile_file(path: Path) -> Profile:
 
 @cache
 def load_profile(name: str) -> Profile:
+    """A bundled profile by name, or a profile file by its path (a name ending in `.yaml` or `.yml`)."""
+    if name.endswith((".yaml", ".yml")):
+        path = Path(name)
+        if not path.is_file():
+            raise ProfileError(f"{name}: no such profile file")
+        return load_profile_file(path)
     path = PROFILES / f"{name}.yaml"
     if not path.is_file():
-        raise ProfileError(f"no profile {name!r} (known: {', '.join(available())})")
+        raise ProfileError(f"no profile {name!r} (known: {', '.join(available())}; or give a profile file's path)")
     return load_profile_file(path)
 
 

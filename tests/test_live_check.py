@@ -227,6 +227,12 @@ def test_record_then_replay_is_clean_and_redacted(tmp_path: Path, faithful: str)
     replayed = respkit("replay", str(out))
     assert replayed.returncode == 0, replayed.stdout[-3000:]
 
+    # the openai profile's models are asked for, its reasoning model by the reasoning scenario
+    (reasoning,) = [p for p in files if p.name.endswith("_reasoning_stream_createResponse.meta.yaml")]
+    assert "model=gpt-5-mini" in yaml.safe_load(reasoning.read_text())["request"]
+    (text,) = [p for p in files if p.name.endswith("_text_createResponse.meta.yaml")]
+    assert "model=gpt-4.1-mini" in yaml.safe_load(text.read_text())["request"]
+
     # the resumed stream names the stream it continues; replay reads it after that one's first frames
     (resumed,) = [p for p in files if p.name.endswith("_stream_resume_getResponse.sse")]
     sidecar = resumed.with_name(resumed.name.replace(".sse", ".meta.yaml"))
@@ -277,3 +283,20 @@ def test_the_main_job_writes_every_report_unless_told_not_to(tmp_path: Path) -> 
     written = sorted(p.name for p in (tmp_path / "reports").iterdir())
     assert written == ["respkit-check.html", "respkit-check.json", "respkit-check.md", "respkit-check.xml"]
     assert json.loads((tmp_path / "reports" / "respkit-check.json").read_text())
+
+
+def test_a_profile_file_of_ones_own_drives_record_and_replay(tmp_path: Path, faithful: str) -> None:
+    profile = tmp_path / "my-provider.yaml"
+    profile.write_text("name: mine\nmodels: {text: small-1}\ndeviations: []\n")
+    out = tmp_path / "rec"
+    result = respkit("record", "--base-url", faithful, "--out", str(out), "--profile", str(profile),
+                     env={"OPENAI_API_KEY": SECRET})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    sidecars = [yaml.safe_load(p.read_text()) for p in sorted(out.glob("*.meta.yaml"))]
+    assert {(m["provider"], m["profile"]) for m in sidecars} == {("mine", str(profile))}
+    assert not list(out.glob("*reasoning_stream*"))  # the profile names no reasoning model
+    creates = [m["request"] for m in sidecars if m["request"].startswith("POST /responses;")]
+    assert creates and all("model=small-1" in request for request in creates)
+    replayed = respkit("replay", str(out))
+    assert replayed.returncode == 0, replayed.stdout[-3000:]
+    assert " mine " in replayed.stdout  # the provider's column

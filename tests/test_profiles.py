@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,9 @@ def test_strict_turns_errata_and_drift_into_failures() -> None:
         ("extension_events: vendor.", "/extension_events"),
         ("deviations: [{check: x, pointer: 3}]", "/deviations/0/pointer"),
         ("name: [", "''"),
+        ("models: gpt-4.1", "/models"),
+        ("models: {text: 4}", "/models/text"),
+        ("models: {fast: gpt-4.1-mini}", "/models/fast"),
     ],
 )
 def test_bad_profile_is_one_clear_line(tmp_path: Path, text: str, where: str) -> None:
@@ -74,3 +78,23 @@ def test_bad_profile_is_one_clear_line(tmp_path: Path, text: str, where: str) ->
 
 def test_profiles_live_in_spec() -> None:
     assert PROFILES.parts[-2:] == ("spec", "profiles")
+
+
+def test_a_profile_file_is_given_by_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "my-provider.yaml"
+    path.write_text("name: mine\nmodels: {text: small-1}\ndeviations: [{check: sse_event_line_present}]\n")
+    profile = load_profile(str(path))
+    assert (profile.name, profile.model, profile.reasoning_model) == ("mine", "small-1", None)
+    with pytest.raises(ProfileError, match=r"nope\.yaml: no such profile file$"):
+        load_profile(str(tmp_path / "nope.yaml"))
+
+
+def test_provider_profiles_name_the_models_of_their_recordings() -> None:
+    # each model a profile asks for appears in that provider's recordings (the corpus is the evidence)
+    from tests.paths import CORPUS
+
+    for name in available():
+        profile = load_profile(name)
+        for model in filter(None, (profile.model, profile.reasoning_model)):
+            seen = " ".join(p.read_text(errors="replace") for p in (CORPUS / name).glob("*") if p.is_file())
+            assert re.search(rf'"model":\s*"{re.escape(model)}', seen), (name, model)

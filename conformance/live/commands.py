@@ -99,8 +99,8 @@ def check(args: argparse.Namespace) -> int:
     results: list[Result] = []
     with _target(args) as (url, key, var), Session(url, key, var, timeout=args.timeout) as session:
         try:
-            model = args.model or LOCAL_MODEL
-            reasoning = LOCAL_REASONING_MODEL if embedded else None
+            model = args.model or profile.model or LOCAL_MODEL
+            reasoning = args.reasoning_model or profile.reasoning_model or (LOCAL_REASONING_MODEL if embedded else None)
             results += run_scenarios(session, profile, model, reasoning, names)
             if not args.no_schemathesis and not names:
                 results += run_fuzz(session, profile)
@@ -131,7 +131,8 @@ def record(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out}: not a folder")
     with Session(args.base_url, key, args.api_key_env, timeout=args.timeout) as session:
         try:
-            run_scenarios(session, profile, args.model or LOCAL_MODEL, None)
+            model = args.model or profile.model or LOCAL_MODEL
+            run_scenarios(session, profile, model, args.reasoning_model or profile.reasoning_model)
         except Unreachable as exc:
             print(f"respkit: error: {redact(str(exc), key)}", file=sys.stderr)
             return EXIT_UNREACHABLE
@@ -142,8 +143,9 @@ def record(args: argparse.Namespace) -> int:
     staging = Path(tempfile.mkdtemp(prefix=".respkit-record-", dir=out))
     try:
         names: dict[int, str] = {}
+        named = args.profile if args.profile and args.profile.endswith((".yaml", ".yml")) else profile.name
         for index, exchange in enumerate(exchanges):
-            names[id(exchange)] = _write(staging, exchange, index, profile.name, key, names)
+            names[id(exchange)] = _write(staging, exchange, index, (profile.name, named), key, names)
         for path in sorted(staging.iterdir()):
             os.replace(path, out / path.name)
     finally:
@@ -152,16 +154,20 @@ def record(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write(folder: Path, exchange: Exchange, index: int, profile: str, key: str, written: dict[int, str]) -> str:
-    """One exchange as a recording and its sidecar; returns the recording's file name. `written`: the names
-    of the exchanges written before, by `id()`, so that a resumed stream can name the one it resumes."""
+def _write(
+    folder: Path, exchange: Exchange, index: int, profile: tuple[str, str], key: str, written: dict[int, str]
+) -> str:
+    """One exchange as a recording and its sidecar; returns the recording's file name. `profile`: the
+    provider's name, and the profile as replay will load it (a name, or a profile file's path). `written`:
+    the names of the exchanges written before, by `id()`, so that a resumed stream can name the one it resumes."""
+    provider, profile_ref = profile
     suffix = {"stream": ".sse", "error": ".error.json"}.get(exchange.kind, ".json")
     stem = f"{index:02d}_{exchange.scenario}_{exchange.operation}"
     body = redact(exchange.body.decode("utf-8", "replace"), key)
     (folder / f"{stem}{suffix}").write_text(body, encoding="utf-8")
     meta: dict[str, Any] = {
-        "provider": profile,
-        "profile": profile,
+        "provider": provider,
+        "profile": profile_ref,
         "source": "respkit record",
         "operation": exchange.operation,
         "status": exchange.status,
