@@ -36,11 +36,29 @@ def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _version() -> str:
+    """respkit's version, and the spec its generated package (models, client, checks' bundle) comes from."""
+    import json
+    from importlib import metadata, resources
+
+    try:
+        version = metadata.version("respkit")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        version = "(not installed)"
+    try:
+        upstream = json.loads(resources.files("generated").joinpath("manifest.json").read_text())["upstream"]
+        spec = f"{upstream['name']} (sha256 {upstream['sha256'][:12]})"
+    except (OSError, ValueError, KeyError):
+        spec = "no generated package"
+    return f"respkit {version}; generated from {spec}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="respkit",
         description="Generate models and a client for the OpenAI Responses API; check endpoints for conformance.",
     )
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     check = sub.add_parser("check", help="check a provider live (default: the embedded reference server)")

@@ -243,3 +243,16 @@ def test_an_overlay_that_leaves_a_dangling_ref(tmp_path: Path) -> None:
         "tool-discriminator-mapping.yaml#/actions: leaves a dangling $ref '#/components/schemas/NoSuchTool' "
         "at /components/schemas/Tool/discriminator/mapping/web_search"
     ), line
+
+
+def test_version_names_the_release_and_the_spec() -> None:
+    import json
+    from importlib import metadata
+
+    from generator.pipeline import RESPKIT_VERSION
+
+    assert metadata.version("respkit") == RESPKIT_VERSION  # the manifest's version is the release's
+    sha = json.loads((REPO / "generated" / "manifest.json").read_text())["upstream"]["sha256"]
+    result = respkit("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"respkit {RESPKIT_VERSION}; generated from openai-openapi.yaml (sha256 {sha[:12]})"
