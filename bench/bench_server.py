@@ -83,8 +83,10 @@ def check_frame(frame: bytes, expected: int) -> tuple[str, str | None]:
     return kind, None
 
 
-async def one_stream(client: httpx.AsyncClient, deltas: int, events: int) -> Result:
-    body = {"model": "gpt-4.1", "input": f"[long:{deltas}]", "stream": True}
+async def one_stream(client: httpx.AsyncClient, deltas: int, events: int, padded: bool) -> Result:
+    body: dict[str, object] = {"model": "gpt-4.1", "input": f"[long:{deltas}]", "stream": True}
+    if not padded:
+        body["stream_options"] = {"include_obfuscation": False}
     started = time.perf_counter()
     first, count, buffer, last_type = 0.0, 0, b"", ""
     async with client.stream("POST", "/responses", json=body) as response:
@@ -107,12 +109,13 @@ async def one_stream(client: httpx.AsyncClient, deltas: int, events: int) -> Res
     return Result(first, count, None)
 
 
-async def run(base: str, streams: int, events: int) -> tuple[list[Result], float]:
+async def run(base: str, streams: int, events: int, padded: bool) -> tuple[list[Result], float]:
     limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
     headers = {"Authorization": "Bearer bench"}
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=300) as client:
         started = time.perf_counter()
-        results = await asyncio.gather(*(one_stream(client, events - FIXED_EVENTS, events) for _ in range(streams)))
+        work = (one_stream(client, events - FIXED_EVENTS, events, padded) for _ in range(streams))
+        results = await asyncio.gather(*work)
         return list(results), time.perf_counter() - started
 
 
@@ -125,6 +128,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument(
+        "--no-obfuscation", action="store_true", help="ask for streams without OpenAI's `obfuscation` padding"
+    )
     args = parser.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}/v1"
@@ -132,7 +138,7 @@ def main() -> int:
     try:
         wait_ready(base, process)
         cpu_before = cpu_seconds(process.pid)
-        results, elapsed = asyncio.run(run(base, args.streams, args.events))
+        results, elapsed = asyncio.run(run(base, args.streams, args.events, not args.no_obfuscation))
         cpu_after = cpu_seconds(process.pid)
     finally:
         process.terminate()
@@ -140,7 +146,11 @@ def main() -> int:
     broken = [r.problem for r in results if r.problem]
     total = sum(r.events for r in results)
     firsts = [r.first_event for r in results if r.events]
-    print(f"streams: {len(results)} x {args.events} events, one `respkit serve` process, {os.cpu_count()} cores")
+    padding = "without" if args.no_obfuscation else "with"
+    print(
+        f"streams: {len(results)} x {args.events} events ({padding} obfuscation padding), "
+        f"one `respkit serve` process, {os.cpu_count()} cores"
+    )
     print(f"lost or malformed streams: {len(broken)}" + (f" (first: {broken[0]})" if broken else ""))
     print(f"events: {total} in {elapsed:.2f} s = {total / elapsed:,.0f} events/s")
     p50, p99 = statistics.median(firsts) * 1000, percentile(firsts, 0.99) * 1000
