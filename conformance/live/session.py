@@ -60,12 +60,14 @@ class Exchange:
     #: original's frames up to there first (see `head`), and report only what they find in this one
     resumes: Exchange | None = None
     resumes_after: int = -1
+    _head: tuple[bytes, int] | None = field(default=None, repr=False)
 
     def head(self) -> tuple[bytes, int]:
         """The frames this stream continues, and how many they are (none for a stream that resumes nothing)."""
-        if self.resumes is None:
-            return b"", 0
-        return head_through(self.resumes.body, self.resumes_after) or (b"", 0)
+        if self._head is None:
+            found = head_through(self.resumes.body, self.resumes_after) if self.resumes is not None else None
+            self._head = found or (b"", 0)
+        return self._head
 
     @property
     def content_type(self) -> str | None:
