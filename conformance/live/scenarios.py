@@ -79,16 +79,8 @@ def body_of(exchange: Exchange) -> dict[str, Any] | None:
         return value if isinstance(value, dict) else None
     if exchange.kind != "stream":
         return None
-    last = None
-    reader = SseReader()
-    for frame in [*reader.feed(exchange.body), *reader.close()]:
-        try:
-            event = json.loads(frame.data)
-        except ValueError:
-            continue
-        if isinstance(event, dict) and isinstance(event.get("response"), dict):
-            last = event["response"]
-    return last
+    responses = [e["response"] for e in stream_events(exchange) if isinstance(e.get("response"), dict)]
+    return responses[-1] if responses else None
 
 
 def stream_events(exchange: Exchange) -> list[dict[str, Any]]:
