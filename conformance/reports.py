@@ -47,6 +47,8 @@ def to_json(results: Sequence[Result], spec: str) -> str:
                 "provider": r.recording.provider,
                 "profile": r.recording.profile,
                 "kind": r.recording.kind,
+                "live": r.recording.live,
+                **({"resumes": [str(r.recording.resumes[0]), r.recording.resumes[1]]} if r.recording.resumes else {}),
                 "findings": [f.to_dict() for f in r.findings],
             }
             for r in results

@@ -214,6 +214,7 @@ def test_reports_never_carry_the_key(tmp_path: Path, faithful: str) -> None:
     assert (tmp_path / "r.md").read_text().startswith("# respkit check\n")
     report = json.loads((tmp_path / "r.json").read_text())
     assert "$OPENAI_API_KEY" in json.dumps(report)
+    assert report["recordings"] and all(r["live"] for r in report["recordings"])  # no recordings with a URL
 
 
 def test_record_then_replay_is_clean_and_redacted(tmp_path: Path, faithful: str) -> None:

@@ -53,6 +53,7 @@ def test_reports(tmp_path: Path) -> None:
     data = json.loads(paths["json"].read_text())
     finding = next(f for r in data["recordings"] for f in r["findings"] if f["check"] == "sse_event_line_before_data")
     assert finding["severity"] == "deviation" and finding["reproduce"].startswith("respkit replay ")
+    assert not any(r["live"] for r in data["recordings"])
     assert ET.parse(paths["xml"]).getroot().tag == "testsuites"
     markdown = paths["md"].read_text()
     assert "| `sse_event_line_before_data` |" in markdown and "**2 recordings: 0 failed;" in markdown

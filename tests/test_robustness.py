@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from conformance.engine import check_error, check_json_body, check_stream
 from conformance.findings import Finding
+from conformance.sse import head_through, read_frames
 from tests.paths import CORPUS
 
 STREAMS = sorted(CORPUS.rglob("*.sse"))
@@ -50,6 +51,18 @@ def test_truncated_streams(path: Any, cut: int, cuts: list[int]) -> None:
     body = path.read_bytes()
     body = body[: cut % (len(body) + 1)]
     no_crash(check_stream(split(body, cuts), profile=path.parent.name))
+
+
+@FAST
+@given(st.sampled_from(STREAMS), st.integers(min_value=-1, max_value=40), st.binary(max_size=600))
+def test_a_resumed_stream_after_any_head(path: Any, after: int, resumed: bytes) -> None:
+    # whatever the original and the resumed bytes, the head is whole frames and the checks only find
+    head = head_through(path.read_bytes(), after)
+    if head is not None:
+        frames, count = head
+        assert frames.endswith(b"\n\n") and len(list(read_frames([frames]))) == count
+        assert json.loads(list(read_frames([frames]))[-1].data)["sequence_number"] == after
+    no_crash(check_stream([head[0] if head else b"", resumed], profile=path.parent.name))
 
 
 def _mutate(value: Any, path: list[Any], new: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.sse import Frame, SseReader, read_frames
+from conformance.sse import Frame, SseReader, head_through, read_frames
 
 
 def frames(body: bytes, size: int = 0) -> list[Frame]:
@@ -75,3 +75,21 @@ def test_reader_holds_only_the_current_line() -> None:
     for _ in range(1000):
         reader.feed(b"data: x\n\n")
     assert reader._pending == b"" and reader._data == []
+
+
+def test_head_through_a_sequence_number_keeps_the_frames_as_they_were() -> None:
+    body = (
+        b": comment\n\n"
+        b'event: response.created\ndata: {"type":"response.created","sequence_number":0}\n\n'
+        b'data: {"type":"response.in_progress",\n'
+        b'data: "sequence_number":1}\n\n'
+        b'event: response.completed\ndata: {"type":"response.completed","sequence_number":2}\n\n'
+    )
+    head = head_through(body, 1)
+    assert head is not None
+    frames, count = head
+    assert count == 2
+    assert [(f.event, f.data) for f in read_frames([frames])] == [
+        (f.event, f.data) for f in list(read_frames([body]))[:2]
+    ]  # the second kept its missing `event:` line and its two `data:` lines
+    assert head_through(body, 7) is None and head_through(b"data: [DONE]\n\n", 0) is None
