@@ -162,6 +162,8 @@ def load_recording(path: Path, profile: str | None = None) -> Recording:
         meta = {"status": _status(row.get("HTTP status", "")), "content_type": row.get("content-type") or None}
     folder = path.parent.name
     chosen = profile or meta.get("profile") or (folder if folder in available() else DEFAULT)
+    if not profile and str(chosen).endswith((".yaml", ".yml")) and not Path(chosen).is_absolute():
+        chosen = (path.parent / chosen).as_posix()  # a sidecar names a profile file relative to itself
     artifacts = tuple((str(a.get("check")), str(a.get("why", ""))) for a in meta.get("artifacts", []) or [])
     drift = tuple(
         (str(d.get("check")), str(d.get("pointer", "*")), str(d.get("why", ""))) for d in meta.get("drift", []) or []

@@ -93,10 +93,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def respkit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def respkit(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "conformance", *args],
-        cwd=REPO,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=600,
@@ -294,10 +294,12 @@ def test_a_profile_file_of_ones_own_drives_record_and_replay(tmp_path: Path, fai
                      env={"OPENAI_API_KEY": SECRET})  # fmt: skip
     assert result.returncode == 0, result.stderr
     sidecars = [yaml.safe_load(p.read_text()) for p in sorted(out.glob("*.meta.yaml"))]
-    assert {(m["provider"], m["profile"]) for m in sidecars} == {("mine", str(profile))}
+    assert {(m["provider"], m["profile"]) for m in sidecars} == {("mine", "../my-provider.yaml")}
     assert not list(out.glob("*reasoning_stream*"))  # the profile names no reasoning model
     creates = [m["request"] for m in sidecars if m["request"].startswith("POST /responses;")]
     assert creates and all("model=small-1" in request for request in creates)
-    replayed = respkit("replay", str(out))
-    assert replayed.returncode == 0, replayed.stdout[-3000:]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    replayed = respkit("replay", str(out), cwd=elsewhere)  # the sidecars find the profile file from anywhere
+    assert replayed.returncode == 0, replayed.stdout[-3000:] + replayed.stderr
     assert " mine " in replayed.stdout  # the provider's column

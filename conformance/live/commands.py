@@ -143,7 +143,9 @@ def record(args: argparse.Namespace) -> int:
     staging = Path(tempfile.mkdtemp(prefix=".respkit-record-", dir=out))
     try:
         names: dict[int, str] = {}
-        named = args.profile if args.profile and args.profile.endswith((".yaml", ".yml")) else profile.name
+        named = profile.name
+        if args.profile and args.profile.endswith((".yaml", ".yml")):  # a profile file: named relative to out/
+            named = Path(os.path.relpath(Path(args.profile).resolve(), out.resolve())).as_posix()
         for index, exchange in enumerate(exchanges):
             names[id(exchange)] = _write(staging, exchange, index, (profile.name, named), key, names)
         for path in sorted(staging.iterdir()):
