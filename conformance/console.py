@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from conformance.replay import Result
-from conformance.reports import LEGEND, cell_text, count, describe, matrix, tally
+from conformance.reports import LEGEND, cell_text, count, describe, matrix, skips, tally
 
 STYLE = {"o": "green", "F": "bold red", "D": "yellow", "~": "cyan"}
 
@@ -43,4 +43,6 @@ def print_results(
             if f.fails:
                 # soft wrap: a long `reproduce` command stays one line that pastes as it is
                 out.print(describe(f), markup=False, soft_wrap=True)
+    for line in skips(results):
+        out.print(f"[skipped] {line}", markup=False, soft_wrap=True)
     out.print(tally(results), markup=False)

@@ -48,6 +48,8 @@ class Recording:
     #: a stream resumed with `starting_after` (sidecar `resumes`): the recording it continues, and the
     #: sequence_number it continues after; it is checked after that recording's frames up to there
     resumes: tuple[Path, int] | None = None
+    #: a live scenario that could not do what it is for, and why (reported as skipped, not as passed)
+    skipped: str = ""
 
 
 @dataclass

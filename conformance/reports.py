@@ -48,6 +48,7 @@ def to_json(results: Sequence[Result], spec: str) -> str:
                 "profile": r.recording.profile,
                 "kind": r.recording.kind,
                 "live": r.recording.live,
+                **({"skipped": r.recording.skipped} if r.recording.skipped else {}),
                 **({"resumes": [str(r.recording.resumes[0]), r.recording.resumes[1]]} if r.recording.resumes else {}),
                 "findings": [f.to_dict() for f in r.findings],
             }
@@ -77,7 +78,12 @@ def to_junit(results: Sequence[Result], spec: str) -> str:
         by_provider.setdefault(r.recording.provider, []).append(r)
     for provider, rs in sorted(by_provider.items()):
         suite = ET.SubElement(
-            suites, "testsuite", name=provider, tests=str(len(rs)), failures=str(sum(r.failed for r in rs))
+            suites,
+            "testsuite",
+            name=provider,
+            tests=str(len(rs)),
+            failures=str(sum(r.failed for r in rs)),
+            skipped=str(sum(bool(r.recording.skipped) and not r.failed for r in rs)),
         )
         for r in rs:
             case = ET.SubElement(suite, "testcase", classname=provider, name=r.recording.display)
@@ -85,6 +91,8 @@ def to_junit(results: Sequence[Result], spec: str) -> str:
             if failures:
                 node = ET.SubElement(case, "failure", message=f"{len(failures)} failure(s): {failures[0].check}")
                 node.text = "\n\n".join(describe(f) for f in failures)
+            if r.recording.skipped and not failures:
+                ET.SubElement(case, "skipped", message=r.recording.skipped)
             others = [f for f in r.findings if not f.fails]
             if others:
                 ET.SubElement(case, "system-out").text = "\n\n".join(describe(f) for f in others)
@@ -124,7 +132,8 @@ def tally(results: Sequence[Result]) -> str:
     """One line: what was checked (live scenarios, recordings or both), how many failed, findings by severity."""
     live = sum(r.recording.live for r in results)
     recorded = len(results) - live
-    parts = [count(live, "live scenario")] if live else []
+    skipped = len(skips(results))
+    parts = [count(live, "live scenario") + (f" ({skipped} skipped)" if skipped else "")] if live else []
     if recorded or not live:
         parts.append(count(recorded, "recording"))
     s = summary(results)
@@ -132,6 +141,13 @@ def tally(results: Sequence[Result]) -> str:
         f"{' and '.join(parts)}: {s['failed_recordings']} failed; "
         f"{count(s['failure'], 'failure')}, {count(s['deviation'], 'deviation')}, {s['drift']} drift"
     )
+
+
+def skips(results: Sequence[Result]) -> list[str]:
+    """`name: why` for each live scenario that could not do what it is for."""
+    return [
+        f"{r.recording.display.removeprefix('live: ')}: {r.recording.skipped}" for r in results if r.recording.skipped
+    ]
 
 
 def _counts(findings: Sequence[Finding]) -> str:
@@ -152,6 +168,10 @@ def to_markdown(results: Sequence[Result], spec: str, title: str = "respkit repl
         out += [f"| `{c}` | " + " | ".join(cell_text(cells.get((c, p))) for p in providers) + " |" for c in checks]
     else:
         out.append("No check found anything.")
+    skipped = skips(results)
+    if skipped:
+        out.append("\n## Skipped\n")
+        out += [f"- {line}" for line in skipped]
     shown = _with_findings(results)
     if shown:
         out.append("\n## Findings")
@@ -211,6 +231,7 @@ def to_html(results: Sequence[Result], spec: str, title: str = "respkit replay")
         checks=checks,
         providers=providers,
         rows=rows,
+        skipped=skips(results),
         groups=groups,
     )
 

@@ -7,6 +7,7 @@ breakage is the breakage's doing, and the expectation is shown to catch it."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -403,3 +404,57 @@ def test_a_resumed_stream_is_checked_as_the_continuation_of_the_original(proxy: 
     resumed = [f for f in result.findings if f.check == "stream_sequence_numbers_increase"]
     assert resumed and all(f.event_index is not None and f.event_index >= 4 for f in resumed)
     assert all("starting_after=3" in f.reproduce for f in resumed)
+
+
+async def background_refused(call: Call, forward: Forward) -> Answer:
+    """Background responses are not supported: a 400 in a proper envelope."""
+    if not (_is_create(call) and call.body.get("background")):
+        return await forward(call)
+    error = {"error": {"message": "background is not supported.", "type": "invalid_request_error",
+                       "param": "background", "code": None}}  # fmt: skip
+    return Answer(400, {"content-type": "application/json"}, json.dumps(error).encode())
+
+
+def skipped(url: str, scenarios: list[str], reasoning_model: str | None = "o4-mini") -> dict[str, str]:
+    with Session(url, KEY, "OPENAI_API_KEY", timeout=30) as session:
+        results = run_scenarios(session, load_profile("openai"), "gpt-4.1-mini", reasoning_model, scenarios)
+    assert not any(r.failed for r in results)
+    return {r.recording.display.removeprefix("live: "): r.recording.skipped for r in results}
+
+
+def test_a_scenario_that_cannot_do_its_job_is_skipped_not_passed(proxy: Proxy) -> None:
+    assert skipped(proxy.url, ["reasoning_stream", "text"], reasoning_model=None) == {
+        "reasoning_stream": "no reasoning model: name one with --reasoning-model, or under `models` in the profile",
+        "text": "",
+    }
+    proxy.breakage = background_refused
+    reasons = skipped(proxy.url, ["background_cancel", "stream_resume", "delete"])
+    assert reasons == {
+        "background_cancel": "POST /responses answered 400 without a response id",
+        "stream_resume": "POST /responses answered 400 without a response id",
+        "delete": "",
+    }
+
+
+def test_skipped_scenarios_are_said_in_the_console_and_the_reports(proxy: Proxy, tmp_path: Any) -> None:
+    import subprocess
+    import sys
+    from xml.etree import ElementTree as ET
+
+    proxy.breakage = background_refused
+    reports = ["--junit-xml", str(tmp_path / "r.xml"), "--json", str(tmp_path / "r.json")]
+    scenarios = ["--scenario", "background_cancel", "--scenario", "text"]
+    command = [sys.executable, "-m", "conformance", "check", "--base-url", proxy.url, *scenarios, *reports]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env={**os.environ, "OPENAI_API_KEY": KEY}
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "[skipped] background_cancel: POST /responses answered 400 without a response id" in result.stdout
+    assert "2 live scenarios (1 skipped): 0 failed" in result.stdout
+    (case,) = [c for c in ET.parse(tmp_path / "r.xml").iter("testcase") if c.get("name") == "live: background_cancel"]
+    assert case.find("skipped") is not None
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [r.get("skipped", "") for r in report["recordings"]] == [
+        "POST /responses answered 400 without a response id",
+        "",
+    ]

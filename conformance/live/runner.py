@@ -97,21 +97,22 @@ def run_scenarios(
                 raise  # it failed before talking to the provider: respkit's own bug, not a finding
             conversation.findings.append(_crashed(name, exc, session.exchanges[-1]))
         exchanges = session.exchanges[first:]
-        if not exchanges:
+        if not exchanges and not conversation.skipped:
             continue
         findings = [profile.classify(f) for f in conversation.findings]
         for exchange in exchanges:
             findings += check_exchange(exchange, profile)
-        last = exchanges[-1]
+        last = exchanges[-1] if exchanges else None
         recording = Recording(
             path=Path(f"live/{name}"),
             display=f"live: {name}",
-            kind=last.kind,
+            kind=last.kind if last else "json",
             provider=profile.name,
             profile=profile.name,
-            status=last.status,
-            content_type=last.content_type,
+            status=last.status if last else None,
+            content_type=last.content_type if last else None,
             live=True,
+            skipped=conversation.skipped,
         )
         results.append(Result(recording, [_with_reproduce(f, exchanges) for f in findings]))
     return results

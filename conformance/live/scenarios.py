@@ -55,6 +55,20 @@ class Conversation:
     model: str
     reasoning_model: str | None
     findings: list[Finding] = field(default_factory=list)
+    #: why the scenario could not do what it is for (reported as skipped, not as passed)
+    skipped: str = ""
+
+    def skip(self, reason: str) -> None:
+        self.skipped = reason
+
+    def created_id(self, exchange: Exchange) -> str | None:
+        """The id of the response `exchange` created. Without one the scenario cannot go on: it is skipped,
+        with the answer as the reason (the checks of that exchange say whether the answer itself is wrong)."""
+        rid = (body_of(exchange) or {}).get("id")
+        if isinstance(rid, str) and rid:
+            return rid
+        self.skip(f"{exchange.method} {exchange.path} answered {exchange.status} without a response id")
+        return None
 
     def send(self, operation: str, method: str, path: str, body: Any = None, **kw: Any) -> Exchange:
         return self.session.request(self.name, operation, method, path, body, **kw)
@@ -198,6 +212,7 @@ def function_call_round_trip(c: Conversation) -> None:
 def reasoning_stream(c: Conversation) -> None:
     """A reasoning model's stream (reasoning item and summary events) where the profile names one."""
     if c.reasoning_model is None:
+        c.skip("no reasoning model: name one with --reasoning-model, or under `models` in the profile")
         return
     c.send(
         "createResponse",
@@ -273,11 +288,10 @@ def expect_retrieved(c: Conversation, response: dict[str, Any]) -> None:
 def retrieve_and_items(c: Conversation) -> None:
     """A stored response can be retrieved (equal to the created one) and its input items listed."""
     created = c.create(input="Say hello in one short sentence.", store=True)
-    response = body_of(created)
-    if not response or "id" not in response:
+    rid = c.created_id(created)
+    if not rid:
         return
-    rid = response["id"]
-    expect_retrieved(c, response)
+    expect_retrieved(c, body_of(created) or {})
     items = c.send("listInputItems", "GET", f"/responses/{rid}/input_items?limit=1&order=asc")
     c.expect("stored_input_items_listed", items.status == 200, "a stored response's input items cannot be listed",
              items, expected=200, received=items.status)  # fmt: skip
@@ -293,7 +307,7 @@ def input_items_pages(c: Conversation) -> None:
     """Input items listed one per page, each page asked for `after` the last one's `last_id`, are the items of
     a single page in the same order: three messages in, three items out, `has_more` false on the last page."""
     messages = [{"role": "user", "content": f"Item {n}."} for n in (1, 2, 3)]
-    rid = (body_of(c.create(input=messages, store=True)) or {}).get("id")
+    rid = c.created_id(c.create(input=messages, store=True))
     if not rid:
         return
     listing = f"/responses/{rid}/input_items?order=asc&limit="
@@ -322,16 +336,16 @@ def input_items_pages(c: Conversation) -> None:
 @scenario
 def streamed_response_stored(c: Conversation) -> None:
     """A streamed, stored response can be retrieved, equal to the stream's terminal response."""
-    streamed = body_of(c.create(input="Say hello in one short sentence.", store=True, stream=True))
-    if streamed and "id" in streamed:
-        expect_retrieved(c, streamed)
+    created = c.create(input="Say hello in one short sentence.", store=True, stream=True)
+    if c.created_id(created):
+        expect_retrieved(c, body_of(created) or {})
 
 
 @scenario
 def unstored_response(c: Conversation) -> None:
     """`store: false`: the response is not kept, so retrieving it is a 404 (a provider that keeps it holds
     data its user asked it not to)."""
-    rid = (body_of(c.create(input="Say hello.", store=False)) or {}).get("id")
+    rid = c.created_id(c.create(input="Say hello.", store=False))
     if not rid:
         return
     got = c.send("getResponse", "GET", f"/responses/{rid}")
@@ -359,10 +373,13 @@ def stream_resume(c: Conversation) -> None:
     after the original's first events, so it must continue them seamlessly."""
     first = c.create(input="Say hello in one short sentence.", background=True, store=True, stream=True)
     events = stream_events(first)
-    rid = (body_of(first) or {}).get("id")
+    rid = c.created_id(first)
     cut = next((i for i, e in enumerate(events) if e.get("sequence_number") == RESUME_AFTER), None)
-    if not rid or cut is None:
-        return  # nothing to resume (the stream's own findings say why)
+    if not rid:
+        return
+    if cut is None:
+        c.skip(f"the stream has no event with sequence_number {RESUME_AFTER} to resume after")
+        return
     path = f"/responses/{rid}?stream=true&starting_after={RESUME_AFTER}"
     resumed = c.send("getResponse", "GET", path, resumes=(first, RESUME_AFTER))
     tail = [_comparable(e) for e in events[cut + 1 :]]
@@ -380,8 +397,7 @@ def stream_resume(c: Conversation) -> None:
 @scenario
 def delete(c: Conversation) -> None:
     """A deleted response is gone: retrieving it again is a 404 in the error envelope."""
-    created = c.create(input="Say hello.", store=True)
-    rid = (body_of(created) or {}).get("id")
+    rid = c.created_id(c.create(input="Say hello.", store=True))
     if not rid:
         return
     deleted = c.send("deleteResponse", "DELETE", f"/responses/{rid}")
@@ -401,8 +417,7 @@ def delete(c: Conversation) -> None:
 @scenario
 def background_cancel(c: Conversation) -> None:
     """A background response can be cancelled before it finishes."""
-    created = c.create(input="[hold] Write a long essay.", background=True, store=True)
-    rid = (body_of(created) or {}).get("id")
+    rid = c.created_id(c.create(input="[hold] Write a long essay.", background=True, store=True))
     if not rid:
         return
     cancelled = c.send("cancelResponse", "POST", f"/responses/{rid}/cancel")
