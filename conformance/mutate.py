@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conformance.replay import Recording, Result, check_recording
@@ -29,6 +29,17 @@ class Score:
     total: int = 0
     killed: int = 0
     survivors: list[tuple[str, str]] | None = None
+    #: operator -> [killed, total]
+    by_operator: dict[str, list[int]] = field(default_factory=dict)
+    #: how many recordings were conformant, so mutated
+    baselines: int = 0
+
+    def add(self, operator: str, killed: bool) -> None:
+        self.total += 1
+        self.killed += killed
+        tally = self.by_operator.setdefault(operator, [0, 0])
+        tally[0] += killed
+        tally[1] += 1
 
     @property
     def share(self) -> float:
@@ -217,6 +228,12 @@ def _json_mutants(rec: Recording) -> Iterator[Mutant]:
     if rec.kind == "error":
         yield from _error_mutants(rec, body)
         return
+    from conformance.schema import default_validators
+
+    schema = default_validators().response_schemas.get(rec.operation)
+    if schema != "Response":  # another operation's body (a list, a count): its own schema's members
+        yield from _operation_mutants(rec, body, schema)
+        return
     for key in ("id", "output", "object"):
         if key in body:
             yield Mutant(
@@ -232,6 +249,26 @@ def _json_mutants(rec: Recording) -> Iterator[Mutant]:
             rec.content_type,
             rec.status,
         )
+
+
+#: a value of another JSON type for each type a member can have
+_OTHER_TYPE: dict[type, Any] = {str: 12345, int: "many", float: "many", bool: "yes", list: {}, dict: [], type(None): []}
+
+
+def _operation_mutants(rec: Recording, body: Any, schema: str | None) -> Iterator[Mutant]:
+    """Mutants of a body that is not a `Response`: its schema's first required member dropped, and given a
+    value of another type (none for a body the spec gives no schema, such as deleteResponse's)."""
+    from conformance.schema import default_validators
+
+    if schema is None or not isinstance(body, dict):
+        return
+    required = default_validators().lenient_doc["components"]["schemas"].get(schema, {}).get("required", [])
+    key = next((k for k in required if k in body), None)
+    if key is None:
+        return
+    yield Mutant("drop_required", _dump({k: v for k, v in body.items() if k != key}), rec.content_type, rec.status)
+    other = _OTHER_TYPE.get(type(body[key]))
+    yield Mutant("wrong_type", _dump({**body, key: other}), rec.content_type, rec.status)
 
 
 def _error_mutants(rec: Recording, body: Any) -> Iterator[Mutant]:

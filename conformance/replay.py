@@ -208,7 +208,7 @@ def check_recording(rec: Recording, profile: Profile | None = None) -> Result:
         )
     elif (schema := _response_schema(rec.operation)) != "Response":
         # an operation answering with another schema (or, like deleteResponse, with none the spec describes)
-        found = [] if schema is None else _operation_body(rec, schema, prof, source)
+        found = _operation_body(rec, schema, prof, source)
     else:
         found = check_json_body(rec.path.read_bytes(), content_type=rec.content_type, profile=prof, source=source)
     return Result(rec, [_artifact(f, rec) for f in found])
@@ -226,8 +226,11 @@ def _head(rec: Recording) -> tuple[bytes, int]:
     return head_through(body, after) or (b"", 0)
 
 
-def _operation_body(rec: Recording, schema: str, prof: Profile, source: Source) -> list[Finding]:
-    return check_operation_body(rec.path.read_bytes(), schema, operation=rec.operation, profile=prof, source=source)
+def _operation_body(rec: Recording, schema: str | None, prof: Profile, source: Source) -> list[Finding]:
+    body = rec.path.read_bytes()
+    return check_operation_body(
+        body, schema, operation=rec.operation, content_type=rec.content_type, profile=prof, source=source
+    )
 
 
 def _response_schema(operation: str) -> str | None:

@@ -39,3 +39,16 @@ def test_replay_reads_the_operation_from_the_sidecar(tmp_path: Path) -> None:
     [result] = replay([tmp_path])
     failed = [(f.check, f.pointer) for f in result.findings if f.fails]
     assert failed == [("operation_response_matches_schema", "/has_more")]
+
+
+def test_any_operation_body_must_be_json_served_as_json() -> None:
+    # found by `respkit selftest` on the reference server's own traffic: these passed unchecked before
+    page = _items_page()
+    served_as_html = check_operation_body(
+        page, "ResponseItemList", operation="listInputItems", content_type="text/html"
+    )
+    assert [(f.check, f.fails) for f in served_as_html] == [("response_content_type_json", True)]
+    deleted = b'{"id": "resp_1", "object": "response", "deleted": true}'
+    assert check_operation_body(deleted, None, operation="deleteResponse", profile="strict") == []
+    cut = check_operation_body(deleted[:-1], None, operation="deleteResponse")
+    assert [(f.check, f.fails) for f in cut] == [("response_is_json", True)]

@@ -36,4 +36,17 @@ def test_unmodified_conformant_recordings_have_only_deviations_and_drift() -> No
 
 def test_selftest_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["selftest", str(CORPUS / "openai")]) == 0
-    assert "mutants killed (100.0%)" in capsys.readouterr().out
+    assert "conformant recordings killed (100.0%)" in capsys.readouterr().out
+
+
+def test_selftest_with_no_path_mutates_the_reference_servers_streams_too(capsys: pytest.CaptureFixture[str]) -> None:
+    # the bundled recordings are documentation examples; the reference server adds complete streams and the
+    # bodies of every other operation, so that every operator has work
+    assert main(["selftest"]) == 0
+    out = capsys.readouterr().out
+    table = dict(
+        line.split() for line in out.splitlines()[1:] if line and not line.startswith(("selftest", "survived"))
+    )
+    assert set(STREAM_OPS) | {"content_type", "corrupt_json", "drop_required", "strip_envelope"} <= set(table)
+    assert all(killed == f"{total}/{total}" for killed, total in ((v, v.split("/")[1]) for v in table.values()))
+    assert out.splitlines()[-1].endswith("killed (100.0%); target 99%")

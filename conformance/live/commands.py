@@ -139,21 +139,28 @@ def record(args: argparse.Namespace) -> int:
         except KeyRefused as exc:
             raise UsageError(redact(str(exc), key)) from None
         exchanges = list(session.exchanges)
+    named = profile.name
+    if args.profile and args.profile.endswith((".yaml", ".yml")):  # a profile file: named relative to out/
+        named = Path(os.path.relpath(Path(args.profile).resolve(), out.resolve())).as_posix()
+    written = write_recordings(exchanges, out, (profile.name, named), key)
+    print(f"recorded {written} exchanges into {out}")
+    return EXIT_OK
+
+
+def write_recordings(exchanges: list[Exchange], out: Path, profile: tuple[str, str], key: str) -> int:
+    """Each exchange as a recording with its sidecar in `out`, secrets redacted; all or nothing appear there.
+    `profile`: the provider's name, and the profile as replay will load it."""
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".respkit-record-", dir=out))
     try:
         names: dict[int, str] = {}
-        named = profile.name
-        if args.profile and args.profile.endswith((".yaml", ".yml")):  # a profile file: named relative to out/
-            named = Path(os.path.relpath(Path(args.profile).resolve(), out.resolve())).as_posix()
         for index, exchange in enumerate(exchanges):
-            names[id(exchange)] = _write(staging, exchange, index, (profile.name, named), key, names)
+            names[id(exchange)] = _write(staging, exchange, index, profile, key, names)
         for path in sorted(staging.iterdir()):
             os.replace(path, out / path.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    print(f"recorded {len(names)} exchanges into {out}")
-    return EXIT_OK
+    return len(names)
 
 
 def _write(

@@ -70,9 +70,10 @@ def _engine(exchange: Exchange, profile: Profile) -> list[Finding]:
     schema = default_validators().response_schemas.get(exchange.operation)
     if schema == "Response":
         return check_json_body(exchange.body, content_type=exchange.content_type, profile=profile, source=source)
-    if schema is None:
-        return []
-    return check_operation_body(exchange.body, schema, operation=exchange.operation, profile=profile, source=source)
+    return check_operation_body(
+        exchange.body, schema, operation=exchange.operation, content_type=exchange.content_type, profile=profile,
+        source=source,
+    )  # fmt: skip
 
 
 def run_scenarios(
