@@ -172,6 +172,56 @@ def drop_done(frames: Frames, pos: int) -> Frames | None:
     return frames[:i] + frames[i + 1 :]
 
 
+def _edit_terminal(frames: Frames, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> Frames | None:
+    """The terminal event's `response` changed by `change` (None: nothing to change)."""
+    i = _terminal(frames)
+    data = _data(frames[i]) if i is not None else None
+    response = data.get("response") if data else None
+    if i is None or data is None or not isinstance(response, dict):
+        return None
+    changed = change(dict(response))
+    if changed is None:
+        return None
+    return [*frames[:i], _with_data(frames[i], {**data, "response": changed}), *frames[i + 1 :]]
+
+
+_OTHER_STATUS = {"completed": "incomplete", "incomplete": "completed", "failed": "completed"}
+
+
+def terminal_status_mismatch(frames: Frames, pos: int) -> Frames | None:
+    """The terminal response's status no longer matches its event type."""
+    return _edit_terminal(frames, lambda r: {**r, "status": _OTHER_STATUS.get(str(r.get("status")), "completed")})
+
+
+def response_id_mismatch(frames: Frames, pos: int) -> Frames | None:
+    """The terminal response carries another id than the one created."""
+    return _edit_terminal(frames, lambda r: {**r, "id": f"{r.get('id')}_other"} if r.get("id") else None)
+
+
+def usage_dropped(frames: Frames, pos: int) -> Frames | None:
+    """A completed response without its usage."""
+    return _edit_terminal(
+        frames, lambda r: {k: v for k, v in r.items() if k != "usage"} if r.get("status") == "completed" else None
+    )
+
+
+def item_done_differs(frames: Frames, pos: int) -> Frames | None:
+    """An `output_item.done` item that differs from the same item in the terminal response."""
+    done = [i for i in _json_frames(frames) if (_data(frames[i]) or {}).get("type") == "response.output_item.done"]
+    if not done:
+        return None
+    i = done[min(pos, len(done) - 1)]
+    data = _data(frames[i]) or {}
+    item = data.get("item")
+    if not isinstance(item, dict):
+        return None
+    return [
+        *frames[:i],
+        _with_data(frames[i], {**data, "item": {**item, "id": f"{item.get('id')}_other"}}),
+        *frames[i + 1 :],
+    ]
+
+
 STREAM_OPS: dict[str, StreamOp] = {
     f.__name__: f
     for f in (
@@ -187,6 +237,10 @@ STREAM_OPS: dict[str, StreamOp] = {
         event_name_mismatch,
         bad_utf8,
         drop_done,
+        terminal_status_mismatch,
+        response_id_mismatch,
+        usage_dropped,
+        item_done_differs,
     )
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from conformance.cli import main
 from conformance.commands import score
 from conformance.mutate import STREAM_OPS, kill, mutants
 from conformance.recordings import HERE
-from conformance.replay import load_recording, replay
+from conformance.replay import check_recording, load_recording, replay
 from tests.paths import CORPUS
 
 
@@ -27,6 +28,25 @@ def test_at_least_twelve_operators_and_each_kills() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         survivors = [m.operator for m in made if not kill(rec, m, Path(tmp))]
     assert survivors == []
+
+
+@pytest.mark.parametrize(
+    ("operator", "check"),
+    [
+        ("terminal_status_mismatch", "stream_terminal_status_matches_type"),
+        ("response_id_mismatch", "stream_response_ids_agree"),
+        ("usage_dropped", "stream_usage_present"),
+        ("item_done_differs", "stream_item_done_matches_terminal"),
+        ("delta_disagrees", "stream_deltas_match_done"),
+    ],
+)
+def test_reconciliation_mutants_are_caught_by_their_own_check(operator: str, check: str, tmp_path: Path) -> None:
+    rec = load_recording(CORPUS / "openai" / "text_stream_gpt-4o-mini.sse")
+    (mutant,) = [m for m in mutants(rec) if m.operator == operator][:1]
+    path = tmp_path / rec.path.name
+    path.write_bytes(mutant.body)
+    failed = {f.check for f in check_recording(replace(rec, path=path)).findings if f.fails}
+    assert check in failed, failed
 
 
 def test_unmodified_conformant_recordings_have_only_deviations_and_drift() -> None:
