@@ -6,7 +6,8 @@ A file holds ``actions``, applied in order, each with a ``target`` pointer and o
 - ``merge: MAPPING`` shallow-merges into a mapping;
 - ``remove: true`` deletes the value;
 - ``extend: [VALUES]`` appends to a list, skipping values it already holds;
-- ``unrequire: [NAMES]`` drops names from the ``required`` list of the schema at the target.
+- ``unrequire: [NAMES]`` drops names from the ``required`` list of the schema at the target;
+- ``rename: KEY`` moves the value at the target to the sibling ``KEY`` (e.g. a ``oneOf`` to ``anyOf``).
 
 In a target, a ``*`` token stands for every key of a mapping (at least one must match). Errata files
 use the same format and add ``kind`` (``erratum`` or ``drift``), ``why`` and ``evidence`` to each action.
@@ -30,7 +31,7 @@ from generator import pointer
 from generator.config import display_path
 from generator.errors import Inapplicable, SpecError
 
-OPS = ("set", "merge", "remove", "unrequire", "extend")
+OPS = ("set", "merge", "remove", "unrequire", "extend", "rename")
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ def load_overlay(path: Path) -> Overlay:
             raise SpecError(where, f"{at}/extend", "expected a list")
         if op == "merge" and not isinstance(item["merge"], dict):
             raise SpecError(where, f"{at}/merge", "expected a mapping")
+        if op == "rename" and not (isinstance(item["rename"], str) and item["rename"]):
+            raise SpecError(where, f"{at}/rename", "expected the new key")
         actions.append(
             Action(
                 target=item["target"],
@@ -216,6 +219,14 @@ def _apply_one(result: dict[str, Any], tokens: list[str], action: Action, where:
         if missing and "*" not in action.target:
             raise Inapplicable(where, at, f"{action.target} does not require {', '.join(missing)}")
         node["required"] = [n for n in node["required"] if n not in action.value]
+    elif action.op == "rename":
+        if not exists:
+            raise Inapplicable(where, at, f"{action.target} does not resolve")
+        if not isinstance(parent, dict) or action.value in parent:
+            raise SpecError(
+                where, at, f"{action.target}: cannot rename to {action.value!r} (not a mapping key, or taken)"
+            )
+        parent[action.value] = parent.pop(key)
     else:
         if not exists:
             raise Inapplicable(where, at, f"{action.target} does not resolve")

@@ -232,6 +232,22 @@ def test_overlay_target_that_does_not_resolve(tmp_path: Path) -> None:
     assert "tool-discriminator-mapping.yaml#/actions/0/target" in line and "does not resolve" in line
 
 
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("rename: oneOf", "InputItem/discriminator: cannot rename to 'oneOf' (not a mapping key, or taken)"),
+        ("rename: ''", "#/actions/0/rename: expected the new key"),
+    ],
+)
+def test_a_rename_that_cannot_be_done(tmp_path: Path, action: str, message: str) -> None:
+    config = _config_copy(tmp_path)
+    (config.parent / "overlays" / "input-item-any-of.yaml").write_text(
+        f"actions:\n  - target: /components/schemas/InputItem/discriminator\n    {action}\n"
+    )
+    line = _bad(tmp_path, config)
+    assert "input-item-any-of.yaml#/actions/0" in line and line.endswith(message), line
+
+
 def test_an_overlay_that_leaves_a_dangling_ref(tmp_path: Path) -> None:
     config = _config_copy(tmp_path)
     (config.parent / "overlays" / "tool-discriminator-mapping.yaml").write_text(

@@ -278,6 +278,16 @@ async def stream_options_ignored(call: Call, forward: Forward) -> Answer:
     return await forward(call)
 
 
+async def compaction_refused_as_input(call: Call, forward: Forward) -> Answer:
+    """A create whose input holds a compaction item is refused (400 in a proper envelope)."""
+    items = call.body.get("input") if _is_create(call) else None
+    if isinstance(items, list) and any(isinstance(i, dict) and i.get("type") == "compaction" for i in items):
+        error = {"error": {"message": "Unknown item type 'compaction'.", "type": "invalid_request_error",
+                           "param": "input", "code": None}}  # fmt: skip
+        return Answer(400, {"content-type": "application/json"}, json.dumps(error).encode())
+    return await forward(call)
+
+
 #: (breakage, scenario, how to make the breakage, the one check that must fail)
 BROKEN: list[tuple[str, str, Callable[[], Breakage], str]] = [
     ("unknown-id-400", "error_not_found", lambda: unknown_id_is_400, "unknown_id_is_404"),
@@ -311,6 +321,12 @@ BROKEN: list[tuple[str, str, Callable[[], Breakage], str]] = [
     ("store-false-kept", "unstored_response", lambda: store_false_ignored, "unstored_response_not_retrievable"),
     ("resume-as-json", "stream_resume", lambda: resume_as_json, "stream_resumes_after_sequence_number"),
     ("cursor-ignored", "input_items_pages", lambda: cursor_ignored, "input_items_paginate"),
+    (
+        "compaction-refused",
+        "compact_and_continue",
+        lambda: compaction_refused_as_input,
+        "compacted_output_is_valid_input",
+    ),
     ("padding-kept", "stream_without_obfuscation", lambda: stream_options_ignored, "obfuscation_can_be_turned_off"),
     ("no-more-pages", "input_items_pages", lambda: no_more_pages, "input_items_paginate"),
     ("resume-refused", "stream_resume", lambda: resume_unsupported, "stream_resumes_after_sequence_number"),

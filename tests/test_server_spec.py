@@ -61,6 +61,11 @@ BEHAVIOURS: dict[str, dict[str, Any]] = {
         "top_logprobs": 3,
     },
     "encrypted-reasoning": {"model": "o4-mini", "input": "Think", "include": ["reasoning.encrypted_content"]},
+    # content as a list of parts, as OpenAI's examples send it (the published `oneOf` refused it: an overlay)
+    "list-content": {
+        "model": "gpt-4.1",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": "Hi"}]}],
+    },
 }
 
 

@@ -433,6 +433,31 @@ def background_cancel(c: Conversation) -> None:
 
 
 @scenario
+def compact_and_continue(c: Conversation) -> None:
+    """A conversation compacted (`POST /responses/compact`), and its compacted output sent back as the next
+    request's input, which is how the compacted window is meant to be used."""
+    conversation = [
+        {"role": "user", "content": "My name is Ada."},
+        {"role": "assistant", "content": "Hello Ada."},
+        {"role": "user", "content": "Remember that."},
+    ]
+    compacted = c.send("Compactconversation", "POST", "/responses/compact", {"model": c.model, "input": conversation})
+    output = (body_of(compacted) or {}).get("output")
+    if compacted.status != 200 or not isinstance(output, list):
+        c.skip(f"POST /responses/compact answered {compacted.status} without an output list")
+        return
+    follow = c.create(input=[*output, {"role": "user", "content": "What is my name?"}])
+    c.expect(
+        "compacted_output_is_valid_input",
+        follow.status == 200,
+        "a compacted window sent back as input is refused",
+        follow,
+        expected=200,
+        received=follow.status,
+    )
+
+
+@scenario
 def input_tokens(c: Conversation) -> None:
     """Input token counting for a request."""
     c.send("Getinputtokencounts", "POST", "/responses/input_tokens", {"model": c.model, "input": "Say hello."})
