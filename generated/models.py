@@ -766,7 +766,7 @@ class FunctionTool(_Model):
     """
     output_schema: dict[str, Any] | None = None
     parameters: dict[str, Any] | None
-    strict: bool | None
+    strict: bool | None = None
     type: Literal["function"]
     """
     The type of the function tool. Always `function`.
@@ -2599,7 +2599,7 @@ class InputImageContent(_Model):
     model_config = ConfigDict(
         extra="allow",
     )
-    detail: Literal["low", "high", "auto", "original"]
+    detail: Literal["low", "high", "auto", "original"] | None = None
     """
     The detail level of the image to be sent to the model. One of `high`, `low`, `auto`, or `original`. Defaults to `auto`.
     """

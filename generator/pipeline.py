@@ -89,13 +89,14 @@ def _label(item: Overlay) -> str:
     return f"spec/{item.path.parent.name}/{item.name}"
 
 
-def _errata_entries(prepared: Prepared) -> list[dict[str, Any]]:
+def _entries(prepared: Prepared, items: tuple[Overlay, ...]) -> list[dict[str, Any]]:
+    """The actions of errata or readers files that apply to this spec version, as the bundle carries them."""
     out = []
-    for item in prepared.errata:
+    for item in items:
         for action in prepared.applied(item):
             out.append(
                 {
-                    "file": f"spec/errata/{item.name}",
+                    "file": _label(item),
                     "target": action.target,
                     "op": action.op,
                     "value": action.value,
@@ -117,7 +118,9 @@ def render(prepared: Prepared, package: str = "generated") -> dict[str, str]:
     bundle = {
         "$comment": f"{HEADER_MARK} from {spec.name} (sha256 {spec.sha256}); do not edit, run `respkit generate`",
         **prepared.strict,
-        "x-respkit-errata": _errata_entries(prepared),
+        # the checks apply the errata; the reference server reads requests with the readers too
+        "x-respkit-errata": _entries(prepared, prepared.errata),
+        "x-respkit-readers": _entries(prepared, prepared.readers),
     }
     files["schema.json"] = json.dumps(bundle, indent=1, sort_keys=False, ensure_ascii=False) + "\n"
     env = jinja2.Environment(

@@ -287,3 +287,56 @@ def test_input_items_cursors(http: httpx.Client) -> None:
     empty = http.get(url, params={"order": "asc", "after": ids[-1]}).json()
     assert empty == {"object": "list", "data": [], "first_id": "", "last_id": "", "has_more": False}
     assert spec_error(empty, "ResponseItemList") is None
+
+
+def _documented_requests() -> list[tuple[str, str, dict[str, Any]]]:
+    """(path, title, body) of every request example the spec documents with a JSON body (its curl lines)."""
+    import json
+    import re
+
+    from conformance.server.bundle import bundle
+
+    out = []
+    for path, operations in bundle()["paths"].items():
+        examples = (operations.get("post", {}).get("x-oaiMeta") or {}).get("examples") or []
+        for example in examples if isinstance(examples, list) else [examples]:
+            curl = (example.get("request") or {}).get("curl", "")
+            found = re.search(r"-d '(\{.*?\})'", curl, re.S)
+            if found and "{" not in path:
+                out.append((path, str(example.get("title") or path), json.loads(found.group(1))))
+    return out
+
+
+DOCUMENTED = _documented_requests()
+
+
+@pytest.mark.parametrize(("path", "title", "body"), DOCUMENTED, ids=[f"{p} {t}" for p, t, _ in DOCUMENTED])
+def test_every_documented_request_is_answered_to_the_spec(
+    http: httpx.Client, path: str, title: str, body: dict[str, Any]
+) -> None:
+    # what OpenAI's own documentation sends (some of it lacks members the spec requires: spec/readers/)
+    response = http.post(path, json=body)
+    assert response.status_code == 200, response.text
+    if body.get("stream"):
+        check_stream(response)
+        return
+    schema = {"/responses": "Response", "/responses/compact": "CompactResource"}.get(path, "TokenCountsResource")
+    payload = response.json()
+    assert spec_error(payload, schema) is None, spec_error(payload, schema)
+    if path == "/responses":
+        items = http.get(f"/responses/{payload['id']}/input_items").json()
+        assert spec_error(items, "ResponseItemList") is None, spec_error(items, "ResponseItemList")
+
+
+def test_the_documented_requests_are_all_there() -> None:
+    titles = {t for p, t, _ in DOCUMENTED if p == "/responses"}
+    assert {"Text input", "Image input", "Functions", "Streaming", "Reasoning"} <= titles
+
+
+def test_the_published_request_schema_refuses_two_documented_requests() -> None:
+    # why spec/readers/openai-requests.yaml exists; when upstream fixes its schema, this fails: drop the reader
+    from conformance.server.bundle import validator
+
+    published = validator("CreateResponse")
+    refused = {t for p, t, body in DOCUMENTED if p == "/responses" and not published.is_valid(body)}
+    assert refused == {"Image input", "Functions"}

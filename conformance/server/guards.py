@@ -85,9 +85,9 @@ def _check_content_type(request: Request) -> None:
 
 
 def _validate(body: dict[str, Any], schema_name: str) -> None:
-    if bundle.fast_validator(schema_name).is_valid(body):
+    if bundle.fast_request_validator(schema_name).is_valid(body):
         return
-    error = best_match(bundle.validator(schema_name).iter_errors(body))
+    error = best_match(bundle.request_validator(schema_name).iter_errors(body))
     if error is None:
         return
     param = json_pointer_to_param(list(error.absolute_path))

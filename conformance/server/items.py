@@ -72,8 +72,17 @@ def _output_text(text: str, logprobs: list[dict[str, Any]] | None = None) -> dic
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": logprobs or []}
 
 
+def _stored_part(part: Any) -> Any:
+    """A content part as stored: an input image sent without `detail` has the default, `auto`."""
+    if isinstance(part, dict) and part.get("type") == "input_image" and "detail" not in part:
+        return {**part, "detail": "auto"}
+    return part
+
+
 def _content_list(content: Any, role: str) -> list[dict[str, Any]]:
-    parts = [{"type": "input_text", "text": content}] if isinstance(content, str) else list(content)
+    parts = (
+        [{"type": "input_text", "text": content}] if isinstance(content, str) else [_stored_part(p) for p in content]
+    )
     if role != "assistant":
         return parts
     return [_output_text(p.get("text", "")) if p.get("type") in ("input_text", "output_text") else p for p in parts]

@@ -92,6 +92,13 @@ def _text(request: dict[str, Any]) -> dict[str, Any]:
     return given
 
 
+def _echoed_tool(tool: Any) -> Any:
+    """A tool as the response echoes it: a function tool sent without `strict` is strict (the default)."""
+    if isinstance(tool, dict) and tool.get("type") == "function" and "strict" not in tool:
+        return {**tool, "strict": True}
+    return tool
+
+
 def response_body(record: Record, status: str, output: list[dict[str, Any]], final: bool) -> dict[str, Any]:
     request, plan = record.request, record.plan
     body: dict[str, Any] = {
@@ -113,6 +120,7 @@ def response_body(record: Record, status: str, output: list[dict[str, Any]], fin
     }
     for key, default in _ECHOED_WITH_DEFAULTS.items():
         body[key] = request[key] if request.get(key) is not None else default
+    body["tools"] = [_echoed_tool(tool) for tool in body["tools"]]
     if isinstance(request.get("user"), str):
         body["user"] = request["user"]
     if final and status != "failed":
