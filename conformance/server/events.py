@@ -114,8 +114,8 @@ def numbered(events: Iterable[Event], start: int = 0) -> Iterator[Event]:
         yield event
 
 
-#: On OpenAI's streams a delta event's `delta` and `obfuscation` hold 16 characters between them (731 of the
-#: 759 delta events of the shared corpus's OpenAI recordings); a longer delta gets a few characters.
+#: On OpenAI's streams a delta event's `delta` and `obfuscation` hold 16 characters between them (756 of the
+#: 757 padded delta events of the shared corpus's OpenAI recordings); the one longer delta got 3 characters.
 OBFUSCATION_WIDTH, OBFUSCATION_LONG = 16, 3
 _PAD = string.ascii_letters + string.digits
 
