@@ -224,6 +224,12 @@ def cancel_reports(status: str) -> Breakage:
     return breakage
 
 
+def refused(message: str, param: str) -> Answer:
+    """A 400 in OpenAI's envelope: what a provider answers to what it does not support."""
+    error = {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": None}}
+    return Answer(400, {"content-type": "application/json"}, json.dumps(error).encode())
+
+
 def _resumes(call: Call) -> bool:
     return call.method == "GET" and "starting_after=" in call.path
 
@@ -237,9 +243,7 @@ async def resume_unsupported(call: Call, forward: Forward) -> Answer:
     """Resuming a stream is refused with a 400 (in a proper envelope)."""
     if not _resumes(call):
         return await forward(call)
-    error = {"error": {"message": "Streaming a stored response is not supported.", "type": "invalid_request_error",
-                       "param": "stream", "code": None}}  # fmt: skip
-    return Answer(400, {"content-type": "application/json"}, json.dumps(error).encode())
+    return refused("Streaming a stored response is not supported.", "stream")
 
 
 async def resume_from_the_start(call: Call, forward: Forward) -> Answer:
@@ -282,9 +286,7 @@ async def compaction_refused_as_input(call: Call, forward: Forward) -> Answer:
     """A create whose input holds a compaction item is refused (400 in a proper envelope)."""
     items = call.body.get("input") if _is_create(call) else None
     if isinstance(items, list) and any(isinstance(i, dict) and i.get("type") == "compaction" for i in items):
-        error = {"error": {"message": "Unknown item type 'compaction'.", "type": "invalid_request_error",
-                           "param": "input", "code": None}}  # fmt: skip
-        return Answer(400, {"content-type": "application/json"}, json.dumps(error).encode())
+        return refused("Unknown item type 'compaction'.", "input")
     return await forward(call)
 
 
@@ -426,9 +428,7 @@ async def background_refused(call: Call, forward: Forward) -> Answer:
     """Background responses are not supported: a 400 in a proper envelope."""
     if not (_is_create(call) and call.body.get("background")):
         return await forward(call)
-    error = {"error": {"message": "background is not supported.", "type": "invalid_request_error",
-                       "param": "background", "code": None}}  # fmt: skip
-    return Answer(400, {"content-type": "application/json"}, json.dumps(error).encode())
+    return refused("background is not supported.", "background")
 
 
 def skipped(url: str, scenarios: list[str], reasoning_model: str | None = "o4-mini") -> dict[str, str]:
