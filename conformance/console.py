@@ -34,10 +34,12 @@ def print_results(
 
     load_all()
     quiet = len(set(REGISTRY) - set(checks))
-    out.print(
-        f"{count(len(checks), 'check')} with findings above; the other {count(quiet, 'registered check')} found none",
-        markup=False,
-    )
+    if checks:
+        others = count(quiet, "registered check")
+        shown = f"{count(len(checks), 'check')} with findings above; the other {others} found none"
+    else:
+        shown = f"none of the {count(quiet, 'registered check')} found anything"
+    out.print(shown, markup=False)
     for r in results:
         for f in r.findings:
             if f.fails:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -282,6 +283,10 @@ def test_the_main_job_writes_every_report_unless_told_not_to(tmp_path: Path) -> 
     assert run("--no-reports").returncode == 0 and not (tmp_path / "reports").exists()
     result = run()
     assert result.returncode == 0, result.stdout[-2000:]
+    # what was exercised: every operation answered, and only the event types the local model emits
+    found = re.search(r"^coverage: 7 of 7 operations answered 2xx; (\d+) of (\d+) stream event types seen$",
+                      result.stdout, re.M)  # fmt: skip
+    assert found and 10 < int(found[1]) < int(found[2]), result.stdout[-500:]
     written = sorted(p.name for p in (tmp_path / "reports").iterdir())
     assert written == ["respkit-check.html", "respkit-check.json", "respkit-check.md", "respkit-check.xml"]
     assert json.loads((tmp_path / "reports" / "respkit-check.json").read_text())

@@ -97,6 +97,7 @@ def check(args: argparse.Namespace) -> int:
     profile = _profile(args.profile, "strict" if embedded else DEFAULT)
     names = _scenarios(args.scenario)
     results: list[Result] = []
+    exchanges: list[Exchange] = []
     with _target(args) as (url, key, var), Session(url, key, var, timeout=args.timeout) as session:
         try:
             model = args.model or profile.model or LOCAL_MODEL
@@ -109,16 +110,35 @@ def check(args: argparse.Namespace) -> int:
             return EXIT_UNREACHABLE
         except KeyRefused as exc:
             raise UsageError(redact(str(exc), key)) from None
+        exchanges = list(session.exchanges)
     if embedded and not args.no_replay:
         from conformance.replay import replay
 
         results += replay(None)
     spec = str(default_validators().version)
     print_results(results, spec, title="respkit check")
+    print(coverage(exchanges))
     write_reports(results, spec, args)
     if not args.no_reports:
         print(f"reports: {', '.join(getattr(args, a) for a, _ in REPORT_OPTIONS if getattr(args, a, None))}")
     return EXIT_FAIL if any(r.failed for r in results) else EXIT_OK
+
+
+def coverage(exchanges: list[Exchange]) -> str:
+    """What a live check exercised, of what the spec defines: operations answered 2xx, stream event types seen."""
+    from conformance.live.scenarios import stream_events
+
+    val = default_validators()
+    operations = set(val.response_schemas)
+    answered = {e.operation for e in exchanges if 200 <= e.status < 300} & operations
+    seen = {event.get("type") for e in exchanges if e.kind == "stream" for event in stream_events(e)}
+    types = len(seen & set(val.event_types))
+    line = (
+        f"coverage: {len(answered)} of {len(operations)} operations answered 2xx; "
+        f"{types} of {len(val.event_types)} stream event types seen"
+    )
+    missing = sorted(operations - answered)
+    return line + (f" (no 2xx from: {', '.join(missing)})" if missing else "")
 
 
 def record(args: argparse.Namespace) -> int:
