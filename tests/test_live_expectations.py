@@ -19,6 +19,7 @@ from conformance.live import Session, run_scenarios
 from conformance.profiles import load_profile
 from conformance.replay import Result
 from conformance.server import run_server
+from conformance.sse import SseReader
 from tests._misbehaving_proxy import (
     Answer,
     Breakage,
@@ -474,3 +475,33 @@ def test_skipped_scenarios_are_said_in_the_console_and_the_reports(proxy: Proxy,
         "POST /responses answered 400 without a response id",
         "",
     ]
+
+
+async def web_search_refused(call: Call, forward: Forward) -> Answer:
+    """The web_search tool is not offered: a 400 in a proper envelope."""
+    tools = call.body.get("tools") if _is_create(call) else None
+    if isinstance(tools, list) and any(isinstance(t, dict) and t.get("type") == "web_search" for t in tools):
+        return refused("Tool 'web_search' is not supported.", "tools")
+    return await forward(call)
+
+
+async def search_phases_swapped(call: Call, forward: Forward) -> Answer:
+    """A web search call's `searching` comes after its `completed` (numbers still in order)."""
+    answer = await forward(call)
+    if not answer.is_stream:
+        return answer
+    events = [json.loads(f.data) for f in SseReader().feed(answer.body)]
+    kinds = [e["type"] for e in events]
+    if "response.web_search_call.searching" not in kinds:
+        return answer
+    a, b = kinds.index("response.web_search_call.searching"), kinds.index("response.web_search_call.completed")
+    events[a], events[b] = {**events[b], "sequence_number": a}, {**events[a], "sequence_number": b}
+    frames = [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events]
+    return replace(answer, body="".join(frames).encode())
+
+
+def test_web_search_is_skipped_where_refused_and_its_phases_checked_where_served(proxy: Proxy) -> None:
+    proxy.breakage = web_search_refused
+    assert skipped(proxy.url, ["web_search_stream"]) == {"web_search_stream": "the web_search tool was refused (400)"}
+    proxy.breakage = search_phases_swapped
+    assert failures(proxy.url, ["web_search_stream"]) == {"web_search_stream": {"stream_tool_call_phases"}}

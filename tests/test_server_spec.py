@@ -61,6 +61,13 @@ BEHAVIOURS: dict[str, dict[str, Any]] = {
         "top_logprobs": 3,
     },
     "encrypted-reasoning": {"model": "o4-mini", "input": "Think", "include": ["reasoning.encrypted_content"]},
+    "web-search": {"model": "gpt-4.1", "input": "weather in Paris", "tools": [{"type": "web_search"}]},
+    "web-search-cut": {
+        "model": "gpt-4.1",
+        "input": " ".join(f"word{n}" for n in range(20)),  # the citation ends the answer, past 16 tokens
+        "tools": [{"type": "web_search_preview"}],
+        "max_output_tokens": 16,
+    },
     # content as a list of parts, as OpenAI's examples send it (the published `oneOf` refused it: an overlay)
     "list-content": {
         "model": "gpt-4.1",
@@ -245,6 +252,33 @@ def test_included_encrypted_reasoning_is_on_finished_items(http: httpx.Client) -
     assert "encrypted_content" not in added and done["encrypted_content"].startswith("gAAAAAB")
     assert events[-1]["response"]["output"][0] == done
     assert "encrypted_content" not in create(http, BEHAVIOURS["reasoning"])["output"][0]
+
+
+def test_web_search_streams_as_openai_does(http: httpx.Client) -> None:
+    events = check_stream(http.post("/responses", json={**BEHAVIOURS["web-search"], "stream": True}))
+    kinds = [e["type"] for e in events]
+    search = kinds.index("response.web_search_call.in_progress")
+    assert kinds[search - 1 : search + 4] == [
+        "response.output_item.added",
+        "response.web_search_call.in_progress",
+        "response.web_search_call.searching",
+        "response.web_search_call.completed",
+        "response.output_item.done",
+    ]
+    (added,) = [e for e in events if e["type"] == "response.output_text.annotation.added"]
+    message = events[-1]["response"]["output"][1]["content"][0]
+    assert message["annotations"] == [added["annotation"]]
+    cited = added["annotation"]
+    assert message["text"][cited["start_index"] : cited["end_index"]] == cited["title"]
+    before = "".join(e["delta"] for e in events[: events.index(added)] if e["type"] == "response.output_text.delta")
+    assert len(before) >= cited["end_index"]  # sent once the cited text is out, not before
+    assert events[-1]["response"]["output"][0]["action"]["query"] == "weather in Paris"
+
+
+def test_a_cut_answer_keeps_only_the_citations_it_still_holds(http: httpx.Client) -> None:
+    body = create(http, BEHAVIOURS["web-search-cut"])
+    assert body["status"] == "incomplete"
+    assert body["output"][1]["content"][0]["annotations"] == []
 
 
 def test_previous_response_id_and_store_false(http: httpx.Client) -> None:

@@ -178,6 +178,14 @@ def stream_without_obfuscation(c: Conversation) -> None:
 
 
 @scenario
+def web_search_stream(c: Conversation) -> None:
+    """The web search tool's stream (a web_search_call's phases, then a cited answer) where the provider has it."""
+    ex = c.create(input="What is the capital of France? Cite a source.", tools=[{"type": "web_search"}], stream=True)
+    if ex.status != 200:
+        c.skip(f"the web_search tool was refused ({ex.status})")
+
+
+@scenario
 def function_call_stream(c: Conversation) -> None:
     """A required function tool: the stream must carry a function_call with streamed arguments."""
     ex = c.create(input="What is the weather in Paris?", tools=[WEATHER_TOOL], tool_choice="required", stream=True)

@@ -40,10 +40,18 @@ def _text_events(part: Part, where: dict[str, Any], include: Include) -> Iterato
     else:
         top = include.logprobs
         every: list[dict[str, Any]] = []
+        written, cited = 0, 0
         for piece in part.pieces:
             logprobs = [] if top is None else delta_logprobs(piece, top)
             every += logprobs
             yield {"type": "response.output_text.delta", **at, "delta": piece, "logprobs": logprobs}
+            written += len(piece)
+            # an annotation follows the delta that completes the text it cites, as OpenAI sends it
+            while cited < len(part.annotations) and part.annotations[cited]["end_index"] <= written:
+                annotation = part.annotations[cited]
+                yield {"type": "response.output_text.annotation.added", **at, "annotation_index": cited,
+                       "annotation": annotation}  # fmt: skip
+                cited += 1
         yield {"type": "response.output_text.done", **at, "text": part.text, "logprobs": every}
     yield {"type": "response.content_part.done", **at, "part": content_part(part, done=True, include=include)}
 
@@ -55,6 +63,11 @@ def _reasoning_events(part: Part, where: dict[str, Any], include: Include) -> It
         yield {"type": "response.reasoning_summary_text.delta", **at, "delta": piece}
     yield {"type": "response.reasoning_summary_text.done", **at, "text": part.text}
     yield {"type": "response.reasoning_summary_part.done", **at, "part": summary_part(part.text)}
+
+
+def _search_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
+    for phase in ("in_progress", "searching", "completed"):
+        yield {"type": f"response.web_search_call.{phase}", **where}
 
 
 def _argument_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
@@ -72,7 +85,11 @@ def item_events(record: Record, index: int) -> Iterator[Event]:
         "item": output_item(part, item_id, call_id, done=False),
     }
     where = {"item_id": item_id, "output_index": index}
-    inner = {"reasoning": _reasoning_events, "function_call": _argument_events}.get(part.kind, _text_events)
+    inner = {
+        "reasoning": _reasoning_events,
+        "function_call": _argument_events,
+        "web_search_call": _search_events,
+    }.get(part.kind, _text_events)
     yield from inner(part, where, record.include)
     yield {
         "type": "response.output_item.done",

@@ -11,7 +11,13 @@ from typing import Any
 from conformance.server.ids import new_id
 from conformance.server.model import Part
 
-_ID_PREFIX = {"message": "msg", "function_call": "fc", "function_call_output": "fco", "reasoning": "rs"}
+_ID_PREFIX = {
+    "message": "msg",
+    "function_call": "fc",
+    "function_call_output": "fco",
+    "reasoning": "rs",
+    "web_search_call": "ws",
+}
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,10 @@ def text_logprobs(tokens: tuple[str, ...], top: int) -> list[dict[str, Any]]:
     ]
 
 
-def _output_text(text: str, logprobs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"type": "output_text", "text": text, "annotations": [], "logprobs": logprobs or []}
+def _output_text(
+    text: str, logprobs: list[dict[str, Any]] | None = None, annotations: tuple[dict[str, Any], ...] = ()
+) -> dict[str, Any]:
+    return {"type": "output_text", "text": text, "annotations": list(annotations), "logprobs": logprobs or []}
 
 
 def _stored_part(part: Any) -> Any:
@@ -127,6 +135,11 @@ def output_item(part: Part, item_id: str, call_id: str, done: bool, include: Inc
         if done and include.encrypted_reasoning:
             item["encrypted_content"] = _sealed(item_id, part.text)
         return item
+    if part.kind == "web_search_call":
+        action: dict[str, Any] = {"type": "search"}
+        if done:
+            action.update(query=part.name, queries=[part.name])
+        return {"id": item_id, "type": "web_search_call", "status": status, "action": action}
     if part.kind == "function_call":
         arguments = part.text if done else ""
         return {
@@ -147,7 +160,7 @@ def content_part(part: Part, done: bool, include: Include = NOTHING) -> dict[str
     if part.kind == "refusal":
         return {"type": "refusal", "refusal": text}
     logprobs = text_logprobs(part.pieces, include.logprobs) if done and include.logprobs is not None else None
-    return _output_text(text, logprobs)
+    return _output_text(text, logprobs, part.annotations if done else ())
 
 
 def _sealed(item_id: str, text: str) -> str:

@@ -10,6 +10,9 @@
 | the last input item is a `function_call_output`| text `The function NAME returned: OUTPUT`                 |
 | `tools` has a `function` tool and `tool_choice`| a `function_call` to the chosen (or first) function, its  |
 | is not `none`                                  | arguments built from `parameters`, in 8-character deltas  |
+| `tools` has a `web_search` tool (any version)  | a `web_search_call` for the user text (in_progress,       |
+| and `tool_choice` is not `none`                | searching, completed), then a message citing one source   |
+|                                                | (`url_citation`, `annotation.added` in streams)           |
 | `text.format` is `json_schema`                 | JSON valid against the given schema (every property set,  |
 |                                                | strings from the user text, numbers at their minimum)     |
 | `text.format` is `json_object`                 | `{"echo": USER TEXT}`                                     |
@@ -48,7 +51,9 @@ from typing import Any, Literal
 from conformance.server.instances import instance
 from conformance.server.text import chunks, count_tokens, texts_of, tokens
 
-PartKind = Literal["reasoning", "message", "refusal", "function_call"]
+PartKind = Literal["reasoning", "message", "refusal", "function_call", "web_search_call"]
+WEB_SEARCH_TOOLS = ("web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11")
+SOURCE_TITLE, SOURCE_URL = "respkit reference search", "https://example.com/respkit-reference-search"
 LONG_DEFAULT, LONG_MAX, ARGUMENT_CHUNK = 2000, 100_000, 8
 REFUSAL_TEXT = "I'm sorry, but I can't help with that."
 _LONG = re.compile(r"\[long(?::(\d+))?\]")
@@ -60,8 +65,9 @@ class Part:
 
     kind: PartKind
     pieces: tuple[str, ...]
-    name: str = ""
+    name: str = ""  # a function call's function; a web search's query
     complete: bool = True
+    annotations: tuple[dict[str, Any], ...] = ()
 
     @property
     def text(self) -> str:
@@ -142,18 +148,39 @@ def _echo(text: str, history: list[dict[str, Any]]) -> Part:
     return Part("message", tuple(tokens(answer)))
 
 
-def _answer(request: dict[str, Any], history: list[dict[str, Any]], items: list[dict[str, Any]]) -> Part:
+def _web_search(request: dict[str, Any], text: str) -> tuple[Part, ...]:
+    """A web search tool in `tools`: a search for the user text, then an answer citing its one source."""
+    if request.get("tool_choice") == "none":
+        return ()
+    if not any(t.get("type") in WEB_SEARCH_TOOLS for t in request.get("tools") or []):
+        return ()
+    answer = f"Found for '{text}' in {SOURCE_TITLE}."
+    start = answer.index(SOURCE_TITLE)
+    citation = {
+        "type": "url_citation",
+        "url": SOURCE_URL,
+        "title": SOURCE_TITLE,
+        "start_index": start,
+        "end_index": start + len(SOURCE_TITLE),
+    }
+    return Part("web_search_call", (), name=text), Part("message", tuple(tokens(answer)), annotations=(citation,))
+
+
+def _answer(request: dict[str, Any], history: list[dict[str, Any]], items: list[dict[str, Any]]) -> tuple[Part, ...]:
     text = user_text(items)
     if "[refuse]" in text:
-        return Part("refusal", tuple(tokens(REFUSAL_TEXT)))
+        return (Part("refusal", tuple(tokens(REFUSAL_TEXT))),)
     result = _tool_result(history, items)
     if result:
-        return result
+        return (result,)
     tools = _function_tools(request)
     if tools:
-        return _function_call(tools[0], text)
+        return (_function_call(tools[0], text),)
+    searched = _web_search(request, text)
+    if searched:
+        return searched
     fmt = (request.get("text") or {}).get("format") or {}
-    return _formatted(fmt, text) or _long(text) or _echo(text, history)
+    return (_formatted(fmt, text) or _long(text) or _echo(text, history),)
 
 
 def _reasoning(text: str) -> Part:
@@ -169,7 +196,9 @@ def _apply_budget(plan: Plan, budget: int | None) -> Plan:
         if budget <= 0:
             break
         cut = len(part.pieces) > budget
-        kept.append(replace(part, pieces=part.pieces[:budget], complete=not cut))
+        pieces = part.pieces[:budget]
+        cited = tuple(a for a in part.annotations if a["end_index"] <= len("".join(pieces)))
+        kept.append(replace(part, pieces=pieces, complete=not cut, annotations=cited))
         budget -= len(part.pieces)
     return replace(plan, parts=tuple(kept), status="incomplete", incomplete_reason="max_output_tokens")
 
@@ -194,7 +223,7 @@ def respond(request: dict[str, Any], history: list[dict[str, Any]], items: list[
     if "[fail]" in text:
         error = {"code": "server_error", "message": "The model failed to generate a response (trigger: [fail])."}
         return _usage(Plan((), status="failed", error=error), used)
-    parts = [_answer(request, history, items)]
+    parts = list(_answer(request, history, items))
     if is_reasoning_model(str(request.get("model", ""))):
         parts.insert(0, _reasoning(text))
     plan = Plan(tuple(parts), hold="[hold]" in text)
