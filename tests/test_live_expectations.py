@@ -133,33 +133,37 @@ def structured_text(text: str) -> Breakage:
     return breakage
 
 
-def _without_function_calls(output: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [item for item in output if item.get("type") != "function_call"]
+def calls_stripped(kind: str) -> Breakage:
+    """tool_choice `required` answered without the `kind` items (nor their events in a stream)."""
 
+    def without(output: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [item for item in output if item.get("type") != kind]
 
-async def function_calls_stripped(call: Call, forward: Forward) -> Answer:
-    """tool_choice `required` answered without the function_call items (nor their events in a stream)."""
-    answer = await forward(call)
-    if not (_is_create(call) and call.body.get("tool_choice") == "required" and answer.status == 200):
-        return answer
-    if not answer.is_stream:
-        return _edit_output(answer, _without_function_calls)
-    dropped: set[int] = set()
+    async def breakage(call: Call, forward: Forward) -> Answer:
+        answer = await forward(call)
+        if not (_is_create(call) and call.body.get("tool_choice") == "required" and answer.status == 200):
+            return answer
+        if not answer.is_stream:
+            return _edit_output(answer, without)
+        dropped: set[int] = set()
 
-    def edit(event: Event) -> Event | None:
-        item = event.get("item")
-        if event["type"] == "response.output_item.added" and isinstance(item, dict) and item["type"] == "function_call":
-            dropped.add(event["output_index"])
-        if event.get("output_index") in dropped:
-            return None
-        if isinstance(event.get("output_index"), int):
-            event = {**event, "output_index": event["output_index"] - sum(i < event["output_index"] for i in dropped)}
-        response = event.get("response")
-        if isinstance(response, dict):
-            event = {**event, "response": {**response, "output": _without_function_calls(response["output"])}}
-        return event
+        def edit(event: Event) -> Event | None:
+            item = event.get("item")
+            if event["type"] == "response.output_item.added" and isinstance(item, dict) and item["type"] == kind:
+                dropped.add(event["output_index"])
+            if event.get("output_index") in dropped:
+                return None
+            if isinstance(event.get("output_index"), int):
+                index = event["output_index"]
+                event = {**event, "output_index": index - sum(i < index for i in dropped)}
+            response = event.get("response")
+            if isinstance(response, dict):
+                event = {**event, "response": {**response, "output": without(response["output"])}}
+            return event
 
-    return replace(answer, body=rewrite_events(answer.body, edit))
+        return replace(answer, body=rewrite_events(answer.body, edit))
+
+    return breakage
 
 
 async def function_output_unanswered(call: Call, forward: Forward) -> Answer:
@@ -308,8 +312,24 @@ BROKEN: list[tuple[str, str, Callable[[], Breakage], str]] = [
         lambda: structured_text('{"city": "Tokyo", "population": "many"}'),
         "structured_output_matches_schema",
     ),
-    ("no-call-stream", "function_call_stream", lambda: function_calls_stripped, "function_call_when_tool_required"),
-    ("no-call-json", "function_call_round_trip", lambda: function_calls_stripped, "function_call_when_tool_required"),
+    (
+        "no-call-stream",
+        "function_call_stream",
+        lambda: calls_stripped("function_call"),
+        "function_call_when_tool_required",
+    ),
+    (
+        "no-call-json",
+        "function_call_round_trip",
+        lambda: calls_stripped("function_call"),
+        "function_call_when_tool_required",
+    ),
+    (
+        "no-custom-call",
+        "custom_tool_stream",
+        lambda: calls_stripped("custom_tool_call"),
+        "custom_tool_call_when_required",
+    ),
     ("no-message", "function_call_round_trip", lambda: function_output_unanswered, "function_call_output_answered"),
     ("retrieve-differs", "retrieve_and_items", lambda: retrieve_differs, "retrieved_response_equals_created"),
     ("deleted-served", "delete", deleted_still_served, "deleted_response_is_gone"),

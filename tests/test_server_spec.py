@@ -20,6 +20,7 @@ DONE_FIELDS = {
     "response.refusal": "refusal",
     "response.function_call_arguments": "arguments",
     "response.reasoning_summary_text": "text",
+    "response.custom_tool_call_input": "input",
 }
 TOOL = {
     "type": "function",
@@ -62,6 +63,7 @@ BEHAVIOURS: dict[str, dict[str, Any]] = {
     },
     "encrypted-reasoning": {"model": "o4-mini", "input": "Think", "include": ["reasoning.encrypted_content"]},
     "web-search": {"model": "gpt-4.1", "input": "weather in Paris", "tools": [{"type": "web_search"}]},
+    "custom-tool": {"model": "gpt-5", "input": "4 + 4 * 2", "tools": [{"type": "custom", "name": "math_exp"}]},
     "web-search-cut": {
         "model": "gpt-4.1",
         "input": " ".join(f"word{n}" for n in range(20)),  # the citation ends the answer, past 16 tokens
@@ -279,6 +281,18 @@ def test_a_cut_answer_keeps_only_the_citations_it_still_holds(http: httpx.Client
     body = create(http, BEHAVIOURS["web-search-cut"])
     assert body["status"] == "incomplete"
     assert body["output"][1]["content"][0]["annotations"] == []
+
+
+def test_custom_tool_round_trip(http: httpx.Client) -> None:
+    events = check_stream(http.post("/responses", json={**BEHAVIOURS["custom-tool"], "stream": True}))
+    call = events[-1]["response"]["output"][1]
+    assert (call["type"], call["name"], call["input"]) == ("custom_tool_call", "math_exp", "4 + 4 * 2")
+    assert [e["type"] for e in events].count("response.custom_tool_call_input.delta") == 2  # 8-character pieces
+    output = {"type": "custom_tool_call_output", "call_id": call["call_id"], "output": "12"}
+    answer = create(http, {"model": "gpt-4.1", "previous_response_id": events[-1]["response"]["id"], "input": [output]})
+    assert answer["output"][0]["content"][0]["text"] == "The function math_exp returned: 12"
+    items = http.get(f"/responses/{answer['id']}/input_items").json()
+    assert spec_error(items, "ResponseItemList") is None and items["data"][0]["type"] == "custom_tool_call_output"
 
 
 def test_previous_response_id_and_store_false(http: httpx.Client) -> None:

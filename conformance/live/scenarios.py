@@ -177,6 +177,33 @@ def stream_without_obfuscation(c: Conversation) -> None:
     )
 
 
+MATH_TOOL = {"type": "custom", "name": "math_exp", "description": "Evaluates an arithmetic expression."}
+
+
+@scenario
+def custom_tool_stream(c: Conversation) -> None:
+    """A required custom (free-form input) tool: the stream carries a custom_tool_call with streamed input.
+    Asked of the reasoning model, as custom tools came with the GPT-5 models."""
+    if c.reasoning_model is None:
+        c.skip("no reasoning model: name one with --reasoning-model, or under `models` in the profile")
+        return
+    body = {"model": c.reasoning_model, "input": "Use math_exp for 4 + 4.", "tools": [MATH_TOOL],
+            "tool_choice": "required", "stream": True}  # fmt: skip
+    ex = c.send("createResponse", "POST", "/responses", body)
+    if ex.status != 200:
+        c.skip(f"the custom tool was refused ({ex.status})")
+        return
+    response = body_of(ex)
+    c.expect(
+        "custom_tool_call_when_required",
+        bool(items_of(response, "custom_tool_call")),
+        "tool_choice was `required` with only a custom tool, but the response has no custom_tool_call item",
+        ex,
+        expected="a custom_tool_call output item",
+        received=output_types(response),
+    )
+
+
 @scenario
 def web_search_stream(c: Conversation) -> None:
     """The web search tool's stream (a web_search_call's phases, then a cited answer) where the provider has it."""

@@ -70,6 +70,12 @@ def _search_events(part: Part, where: dict[str, Any], include: Include) -> Itera
         yield {"type": f"response.web_search_call.{phase}", **where}
 
 
+def _custom_input_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
+    for piece in part.pieces:
+        yield {"type": "response.custom_tool_call_input.delta", **where, "delta": piece}
+    yield {"type": "response.custom_tool_call_input.done", **where, "input": part.text}
+
+
 def _argument_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
     for piece in part.pieces:
         yield {"type": "response.function_call_arguments.delta", **where, "delta": piece}
@@ -89,6 +95,7 @@ def item_events(record: Record, index: int) -> Iterator[Event]:
         "reasoning": _reasoning_events,
         "function_call": _argument_events,
         "web_search_call": _search_events,
+        "custom_tool_call": _custom_input_events,
     }.get(part.kind, _text_events)
     yield from inner(part, where, record.include)
     yield {

@@ -17,6 +17,8 @@ _ID_PREFIX = {
     "function_call_output": "fco",
     "reasoning": "rs",
     "web_search_call": "ws",
+    "custom_tool_call": "ctc",
+    "custom_tool_call_output": "ctco",
 }
 
 
@@ -114,7 +116,7 @@ def input_item(item: dict[str, Any]) -> dict[str, Any]:
         return _message(item)
     out = {k: v for k, v in item.items() if v is not None}
     out.setdefault("id", new_id(_ID_PREFIX.get(kind, "item")))
-    if kind in ("function_call", "function_call_output"):
+    if kind in ("function_call", "function_call_output", "custom_tool_call", "custom_tool_call_output"):
         out.setdefault("status", "completed")
     return out
 
@@ -140,6 +142,15 @@ def output_item(part: Part, item_id: str, call_id: str, done: bool, include: Inc
         if done:
             action.update(query=part.name, queries=[part.name])
         return {"id": item_id, "type": "web_search_call", "status": status, "action": action}
+    if part.kind == "custom_tool_call":
+        return {
+            "id": item_id,
+            "type": "custom_tool_call",
+            "status": status,
+            "call_id": call_id,
+            "name": part.name,
+            "input": part.text if done else "",
+        }
     if part.kind == "function_call":
         arguments = part.text if done else ""
         return {

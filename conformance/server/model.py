@@ -8,8 +8,11 @@
 |                                                | `error` event, then `response.failed`                     |
 | user text contains `[refuse]`                  | a message whose content is one `refusal` part             |
 | the last input item is a `function_call_output`| text `The function NAME returned: OUTPUT`                 |
-| `tools` has a `function` tool and `tool_choice`| a `function_call` to the chosen (or first) function, its  |
-| is not `none`                                  | arguments built from `parameters`, in 8-character deltas  |
+| (or a `custom_tool_call_output`)               |                                                           |
+| `tools` has a `function` or `custom` tool and  | a call of the chosen (or first) one: a `function_call`    |
+| `tool_choice` is not `none`                    | with arguments built from `parameters`, or a              |
+|                                                | `custom_tool_call` whose input is the user text; both in  |
+|                                                | 8-character deltas                                        |
 | `tools` has a `web_search` tool (any version)  | a `web_search_call` for the user text (in_progress,       |
 | and `tool_choice` is not `none`                | searching, completed), then a message citing one source   |
 |                                                | (`url_citation`, `annotation.added` in streams)           |
@@ -51,7 +54,8 @@ from typing import Any, Literal
 from conformance.server.instances import instance
 from conformance.server.text import chunks, count_tokens, texts_of, tokens
 
-PartKind = Literal["reasoning", "message", "refusal", "function_call", "web_search_call"]
+PartKind = Literal["reasoning", "message", "refusal", "function_call", "custom_tool_call", "web_search_call"]
+CALL_OUTPUTS = {"function_call_output": "function_call", "custom_tool_call_output": "custom_tool_call"}
 WEB_SEARCH_TOOLS = ("web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11")
 SOURCE_TITLE, SOURCE_URL = "respkit reference search", "https://example.com/respkit-reference-search"
 LONG_DEFAULT, LONG_MAX, ARGUMENT_CHUNK = 2000, 100_000, 8
@@ -98,26 +102,31 @@ def user_text(items: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _function_tools(request: dict[str, Any]) -> list[dict[str, Any]]:
-    tools = [t for t in request.get("tools") or [] if t.get("type") == "function"]
+def _callable_tools(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function and custom tools the model may call, in the request's order (`tool_choice` can name one)."""
+    tools = [t for t in request.get("tools") or [] if t.get("type") in ("function", "custom")]
     choice = request.get("tool_choice")
     if choice == "none":
         return []
-    if isinstance(choice, dict) and choice.get("type") == "function":
+    if isinstance(choice, dict) and choice.get("type") in ("function", "custom"):
         return [t for t in tools if t.get("name") == choice.get("name")] or tools
     return tools
 
 
 def _tool_result(history: list[dict[str, Any]], items: list[dict[str, Any]]) -> Part | None:
-    if not items or items[-1].get("type") != "function_call_output":
+    if not items or items[-1].get("type") not in CALL_OUTPUTS:
         return None
     last = items[-1]
-    calls = {i.get("call_id"): i.get("name", "") for i in [*history, *items] if i.get("type") == "function_call"}
+    kind = CALL_OUTPUTS[last["type"]]
+    calls = {i.get("call_id"): i.get("name", "") for i in [*history, *items] if i.get("type") == kind}
     output = " ".join(texts_of(last.get("output", "")))
     return Part("message", tuple(tokens(f"The function {calls.get(last.get('call_id'), 'call')} returned: {output}")))
 
 
-def _function_call(tool: dict[str, Any], text: str) -> Part:
+def _call(tool: dict[str, Any], text: str) -> Part:
+    """A call of `tool`: a function's arguments built from its parameters, a custom tool's input the user text."""
+    if tool.get("type") == "custom":
+        return Part("custom_tool_call", tuple(chunks(text, ARGUMENT_CHUNK)), name=tool["name"])
     arguments = json.dumps(instance(tool.get("parameters") or {"type": "object"}, text), separators=(",", ":"))
     return Part("function_call", tuple(chunks(arguments, ARGUMENT_CHUNK)), name=tool["name"])
 
@@ -173,9 +182,9 @@ def _answer(request: dict[str, Any], history: list[dict[str, Any]], items: list[
     result = _tool_result(history, items)
     if result:
         return (result,)
-    tools = _function_tools(request)
+    tools = _callable_tools(request)
     if tools:
-        return (_function_call(tools[0], text),)
+        return (_call(tools[0], text),)
     searched = _web_search(request, text)
     if searched:
         return searched
