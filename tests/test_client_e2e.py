@@ -24,6 +24,7 @@ from generated import (
     models,
     output_text,
 )
+from tests.test_server_spec import BEHAVIOURS
 
 KEY = "sk-respkit-client-test-key"
 
@@ -111,6 +112,15 @@ def test_accumulated_snapshot_matches_the_final_response(client: ResponsesClient
     built = [item for item in snapshots[0].output if item.type == "function_call"]
     assert built[0].arguments == calls[0].arguments  # type: ignore[union-attr]
     assert "city" in calls[0].arguments
+
+
+@pytest.mark.parametrize("name", [n for n in BEHAVIOURS if n != "failure"])  # failure: the error-event test
+def test_every_behaviour_streams_to_the_retrieved_response(client: ResponsesClient, name: str) -> None:
+    stream = client.responses.create(**BEHAVIOURS[name], stream=True)
+    events = list(stream)
+    assert events and not [e for e in events if isinstance(e, UnknownEvent)]
+    final = stream.get_final_response()
+    assert client.responses.retrieve(final.id).model_dump() == final.model_dump()
 
 
 def test_text_deltas_and_resume_with_starting_after(client: ResponsesClient) -> None:
