@@ -63,6 +63,11 @@ BEHAVIOURS: dict[str, dict[str, Any]] = {
     },
     "encrypted-reasoning": {"model": "o4-mini", "input": "Think", "include": ["reasoning.encrypted_content"]},
     "web-search": {"model": "gpt-4.1", "input": "weather in Paris", "tools": [{"type": "web_search"}]},
+    "file-search": {
+        "model": "gpt-4.1",
+        "input": "favourite foods",
+        "tools": [{"type": "file_search", "vector_store_ids": ["vs_1"]}],
+    },
     "custom-tool": {"model": "gpt-5", "input": "4 + 4 * 2", "tools": [{"type": "custom", "name": "math_exp"}]},
     "web-search-cut": {
         "model": "gpt-4.1",
@@ -275,6 +280,20 @@ def test_web_search_streams_as_openai_does(http: httpx.Client) -> None:
     before = "".join(e["delta"] for e in events[: events.index(added)] if e["type"] == "response.output_text.delta")
     assert len(before) >= cited["end_index"]  # sent once the cited text is out, not before
     assert events[-1]["response"]["output"][0]["action"]["query"] == "weather in Paris"
+
+
+def test_file_search_cites_its_file_after_the_text_that_names_it(http: httpx.Client) -> None:
+    events = check_stream(http.post("/responses", json={**BEHAVIOURS["file-search"], "stream": True}))
+    kinds = [e["type"] for e in events]
+    search = kinds.index("response.file_search_call.in_progress")
+    assert kinds[search : search + 3] == [
+        f"response.file_search_call.{p}" for p in ("in_progress", "searching", "completed")
+    ]
+    (added,) = [e for e in events if e["type"] == "response.output_text.annotation.added"]
+    final = events[-1]["response"]
+    assert final["output"][0]["queries"] == ["favourite foods"]
+    text = final["output"][1]["content"][0]["text"]
+    assert text[: added["annotation"]["index"]].endswith(added["annotation"]["filename"])
 
 
 def test_a_cut_answer_keeps_only_the_citations_it_still_holds(http: httpx.Client) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from conformance.server.items import Include, content_part, delta_logprobs, output_item, summary_part
-from conformance.server.model import Part
+from conformance.server.model import Part, cited_up_to
 from conformance.server.record import Record
 
 Event = dict[str, Any]
@@ -47,7 +47,7 @@ def _text_events(part: Part, where: dict[str, Any], include: Include) -> Iterato
             yield {"type": "response.output_text.delta", **at, "delta": piece, "logprobs": logprobs}
             written += len(piece)
             # an annotation follows the delta that completes the text it cites, as OpenAI sends it
-            while cited < len(part.annotations) and part.annotations[cited]["end_index"] <= written:
+            while cited < len(part.annotations) and cited_up_to(part.annotations[cited]) <= written:
                 annotation = part.annotations[cited]
                 yield {"type": "response.output_text.annotation.added", **at, "annotation_index": cited,
                        "annotation": annotation}  # fmt: skip
@@ -67,7 +67,7 @@ def _reasoning_events(part: Part, where: dict[str, Any], include: Include) -> It
 
 def _search_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
     for phase in ("in_progress", "searching", "completed"):
-        yield {"type": f"response.web_search_call.{phase}", **where}
+        yield {"type": f"response.{part.kind}.{phase}", **where}
 
 
 def _custom_input_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
@@ -95,6 +95,7 @@ def item_events(record: Record, index: int) -> Iterator[Event]:
         "reasoning": _reasoning_events,
         "function_call": _argument_events,
         "web_search_call": _search_events,
+        "file_search_call": _search_events,
         "custom_tool_call": _custom_input_events,
     }.get(part.kind, _text_events)
     yield from inner(part, where, record.include)

@@ -18,6 +18,7 @@ _ID_PREFIX = {
     "reasoning": "rs",
     "web_search_call": "ws",
     "custom_tool_call": "ctc",
+    "file_search_call": "fs",
     "custom_tool_call_output": "ctco",
 }
 
@@ -142,6 +143,9 @@ def output_item(part: Part, item_id: str, call_id: str, done: bool, include: Inc
         if done:
             action.update(query=part.name, queries=[part.name])
         return {"id": item_id, "type": "web_search_call", "status": status, "action": action}
+    if part.kind == "file_search_call":
+        queries = [part.name] if done else []
+        return {"id": item_id, "type": "file_search_call", "status": status, "queries": queries, "results": None}
     if part.kind == "custom_tool_call":
         return {
             "id": item_id,

@@ -14,8 +14,9 @@
 |                                                | `custom_tool_call` whose input is the user text; both in  |
 |                                                | 8-character deltas                                        |
 | `tools` has a `web_search` tool (any version)  | a `web_search_call` for the user text (in_progress,       |
-| and `tool_choice` is not `none`                | searching, completed), then a message citing one source   |
-|                                                | (`url_citation`, `annotation.added` in streams)           |
+| or a `file_search` tool, and `tool_choice` is  | searching, completed), or a `file_search_call`, then a    |
+| not `none`                                     | message citing one source (`url_citation` or              |
+|                                                | `file_citation`; `annotation.added` in streams)           |
 | `text.format` is `json_schema`                 | JSON valid against the given schema (every property set,  |
 |                                                | strings from the user text, numbers at their minimum)     |
 | `text.format` is `json_object`                 | `{"echo": USER TEXT}`                                     |
@@ -54,10 +55,13 @@ from typing import Any, Literal
 from conformance.server.instances import instance
 from conformance.server.text import chunks, count_tokens, texts_of, tokens
 
-PartKind = Literal["reasoning", "message", "refusal", "function_call", "custom_tool_call", "web_search_call"]
+PartKind = Literal[
+    "reasoning", "message", "refusal", "function_call", "custom_tool_call", "web_search_call", "file_search_call"
+]
 CALL_OUTPUTS = {"function_call_output": "function_call", "custom_tool_call_output": "custom_tool_call"}
 WEB_SEARCH_TOOLS = ("web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11")
 SOURCE_TITLE, SOURCE_URL = "respkit reference search", "https://example.com/respkit-reference-search"
+SOURCE_FILE, SOURCE_FILE_ID = "respkit-reference.txt", "file-respkitreference"
 LONG_DEFAULT, LONG_MAX, ARGUMENT_CHUNK = 2000, 100_000, 8
 REFUSAL_TEXT = "I'm sorry, but I can't help with that."
 _LONG = re.compile(r"\[long(?::(\d+))?\]")
@@ -157,22 +161,30 @@ def _echo(text: str, history: list[dict[str, Any]]) -> Part:
     return Part("message", tuple(tokens(answer)))
 
 
-def _web_search(request: dict[str, Any], text: str) -> tuple[Part, ...]:
-    """A web search tool in `tools`: a search for the user text, then an answer citing its one source."""
-    if request.get("tool_choice") == "none":
+def _search(request: dict[str, Any], text: str) -> tuple[Part, ...]:
+    """A web search or file search tool in `tools`: a search for the user text, then an answer citing its
+    one source (a `url_citation` of the source's title, or a `file_citation` after the file's name)."""
+    kinds = {t.get("type") for t in request.get("tools") or []}
+    if request.get("tool_choice") == "none" or not (kinds & {*WEB_SEARCH_TOOLS, "file_search"}):
         return ()
-    if not any(t.get("type") in WEB_SEARCH_TOOLS for t in request.get("tools") or []):
-        return ()
-    answer = f"Found for '{text}' in {SOURCE_TITLE}."
-    start = answer.index(SOURCE_TITLE)
-    citation = {
-        "type": "url_citation",
-        "url": SOURCE_URL,
-        "title": SOURCE_TITLE,
-        "start_index": start,
-        "end_index": start + len(SOURCE_TITLE),
-    }
-    return Part("web_search_call", (), name=text), Part("message", tuple(tokens(answer)), annotations=(citation,))
+    if kinds & set(WEB_SEARCH_TOOLS):
+        answer = f"Found for '{text}' in {SOURCE_TITLE}."
+        start = answer.index(SOURCE_TITLE)
+        end = start + len(SOURCE_TITLE)
+        citation = {"type": "url_citation", "url": SOURCE_URL, "title": SOURCE_TITLE, "start_index": start,
+                    "end_index": end}  # fmt: skip
+        call = Part("web_search_call", (), name=text)
+    else:
+        answer = f"Found for '{text}' in {SOURCE_FILE}."
+        end = answer.index(SOURCE_FILE) + len(SOURCE_FILE)
+        citation = {"type": "file_citation", "file_id": SOURCE_FILE_ID, "filename": SOURCE_FILE, "index": end}
+        call = Part("file_search_call", (), name=text)
+    return call, Part("message", tuple(tokens(answer)), annotations=(citation,))
+
+
+def cited_up_to(annotation: dict[str, Any]) -> int:
+    """Where the text an annotation cites ends (a url citation's `end_index`, a file citation's `index`)."""
+    return int(annotation.get("end_index", annotation.get("index", 0)))
 
 
 def _answer(request: dict[str, Any], history: list[dict[str, Any]], items: list[dict[str, Any]]) -> tuple[Part, ...]:
@@ -185,7 +197,7 @@ def _answer(request: dict[str, Any], history: list[dict[str, Any]], items: list[
     tools = _callable_tools(request)
     if tools:
         return (_call(tools[0], text),)
-    searched = _web_search(request, text)
+    searched = _search(request, text)
     if searched:
         return searched
     fmt = (request.get("text") or {}).get("format") or {}
@@ -206,7 +218,7 @@ def _apply_budget(plan: Plan, budget: int | None) -> Plan:
             break
         cut = len(part.pieces) > budget
         pieces = part.pieces[:budget]
-        cited = tuple(a for a in part.annotations if a["end_index"] <= len("".join(pieces)))
+        cited = tuple(a for a in part.annotations if cited_up_to(a) <= len("".join(pieces)))
         kept.append(replace(part, pieces=pieces, complete=not cut, annotations=cited))
         budget -= len(part.pieces)
     return replace(plan, parts=tuple(kept), status="incomplete", incomplete_reason="max_output_tokens")
