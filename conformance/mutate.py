@@ -172,6 +172,18 @@ def drop_done(frames: Frames, pos: int) -> Frames | None:
     return frames[:i] + frames[i + 1 :]
 
 
+def annotation_lost(frames: Frames, pos: int) -> Frames | None:
+    """A done text part without the annotations `annotation.added` streamed for it."""
+    if not any((_data(f) or {}).get("type") == "response.output_text.annotation.added" for f in frames):
+        return None
+    for i in _json_frames(frames):
+        data = _data(frames[i]) or {}
+        part = data.get("part")
+        if data.get("type") == "response.content_part.done" and isinstance(part, dict) and part.get("annotations"):
+            return [*frames[:i], _with_data(frames[i], {**data, "part": {**part, "annotations": []}}), *frames[i + 1 :]]
+    return None
+
+
 def _edit_terminal(frames: Frames, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> Frames | None:
     """The terminal event's `response` changed by `change` (None: nothing to change)."""
     i = _terminal(frames)
@@ -241,6 +253,7 @@ STREAM_OPS: dict[str, StreamOp] = {
         response_id_mismatch,
         usage_dropped,
         item_done_differs,
+        annotation_lost,
     )
 }
 

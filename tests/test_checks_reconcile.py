@@ -76,3 +76,15 @@ def test_openrouter_temporary_ids_are_its_known_deviation() -> None:
     s = Stream.load("openrouter/raw_reasoning_stream_gpt-oss-20b.sse")
     assert "stream_item_done_matches_terminal" in failures(s.findings("openai"))
     assert failures(s.findings("openrouter")) == set()
+
+
+def test_done_part_holds_the_streamed_annotations() -> None:
+    s = Stream.load("openai/file_search_stream.sse")
+    assert not failures(s.findings())
+    s.first("response.content_part.done")["part"]["annotations"][0]["index"] = 7
+    found = [f for f in s.findings() if f.check == "stream_part_holds_added_annotations"]
+    assert [(f.pointer, f.fails) for f in found] == [("/part/annotations/0", True)]
+    s = Stream.load("openai/file_search_stream.sse")
+    s.first("response.content_part.done")["part"]["annotations"] = []
+    found = [f for f in s.findings() if f.check == "stream_part_holds_added_annotations"]
+    assert found and found[0].received == "(missing)"

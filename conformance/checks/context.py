@@ -102,6 +102,8 @@ class StreamContext:
     parts: dict[tuple[Any, ...], bool] = field(default_factory=dict)  # key -> done
     values: dict[tuple[Any, ...], Accumulator] = field(default_factory=dict)
     annotations: dict[tuple[Any, Any], int] = field(default_factory=dict)
+    #: the annotations `annotation.added` streamed, by (output_index, content_index)
+    added_annotations: dict[tuple[Any, Any], list[Any]] = field(default_factory=dict)
 
     def report(
         self,

@@ -76,6 +76,27 @@ def stream_part_matches_value(ctx: StreamContext, event: dict[str, Any]) -> None
             )
 
 
+@check("event", on=lambda f: f.part_done)
+def stream_part_holds_added_annotations(ctx: StreamContext, event: dict[str, Any]) -> None:
+    """Each annotation a text part's `annotation.added` streamed is in the done part, at its index."""
+    part = event.get("part")
+    streamed = ctx.added_annotations.get((event.get("output_index"), event.get("content_index")))
+    if not streamed or not isinstance(part, dict):
+        return
+    final = part.get("annotations")
+    final = final if isinstance(final, list) else []
+    for index, annotation in enumerate(streamed):
+        held = final[index] if index < len(final) else "(missing)"
+        if held != annotation:
+            ctx.report(
+                f"annotation {index} streamed by annotation.added differs in the done part",
+                pointer=f"/part/annotations/{index}",
+                expected=annotation,
+                received=held,
+            )
+            return
+
+
 @check("event", on=lambda f: f.terminal)
 def stream_item_done_matches_terminal(ctx: StreamContext, event: dict[str, Any]) -> None:
     """Each `output_item.done` item equals the terminal response's item at that index."""

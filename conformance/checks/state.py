@@ -34,6 +34,7 @@ def observe(ctx: StreamContext, event: dict[str, Any], size: int) -> None:
     elif etype == fam.annotation:
         k = (event.get("output_index"), event.get("content_index"))
         ctx.annotations[k] = ctx.annotations.get(k, 0) + 1
+        ctx.added_annotations.setdefault(k, []).append(event.get("annotation"))
     if etype in fam.phases:
         item = ctx.items.get(event.get("output_index"))  # type: ignore[arg-type]
         if item is not None:
