@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -37,10 +38,37 @@ def summary(results: Sequence[Result]) -> dict[str, int]:
     return {"recordings": len(results), "failed_recordings": sum(r.failed for r in results), **counts}
 
 
-def to_json(results: Sequence[Result], spec: str) -> str:
+@dataclass(frozen=True)
+class Coverage:
+    """What a live check exercised, of what the spec defines."""
+
+    operations: tuple[str, ...]  # the spec's operations
+    answered: tuple[str, ...]  # those that answered 2xx
+    event_types: int  # the spec's stream event types
+    seen: tuple[str, ...]  # those the streams carried
+
+    def line(self) -> str:
+        missing = sorted(set(self.operations) - set(self.answered))
+        return (
+            f"coverage: {len(self.answered)} of {len(self.operations)} operations answered 2xx; "
+            f"{len(self.seen)} of {self.event_types} stream event types seen"
+            + (f" (no 2xx from: {', '.join(missing)})" if missing else "")
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "operations": list(self.operations),
+            "answered": list(self.answered),
+            "event_types": self.event_types,
+            "seen": list(self.seen),
+        }
+
+
+def to_json(results: Sequence[Result], spec: str, coverage: Coverage | None = None) -> str:
     data: dict[str, Any] = {
         "spec": spec,
         "summary": summary(results),
+        **({"coverage": coverage.to_dict()} if coverage else {}),
         "recordings": [
             {
                 "recording": r.recording.display,
@@ -160,9 +188,13 @@ def _with_findings(results: Sequence[Result]) -> list[Result]:
     return sorted((r for r in results if r.findings), key=lambda r: not r.failed)
 
 
-def to_markdown(results: Sequence[Result], spec: str, title: str = "respkit replay") -> str:
+def to_markdown(
+    results: Sequence[Result], spec: str, title: str = "respkit replay", coverage: Coverage | None = None
+) -> str:
     checks, providers, cells = matrix(results)
-    out = [f"# {title}\n", f"Spec: {spec}.\n", f"**{tally(results)}**\n", f"{LEGEND}\n"]
+    out = [f"# {title}\n", f"Spec: {spec}.\n", f"**{tally(results)}**\n"]
+    out += [f"{coverage.line()}\n"] if coverage else []
+    out.append(f"{LEGEND}\n")
     if checks:
         out += ["| check | " + " | ".join(providers) + " |", "|---|" + "---|" * len(providers)]
         out += [f"| `{c}` | " + " | ".join(cell_text(cells.get((c, p))) for p in providers) + " |" for c in checks]
@@ -184,7 +216,9 @@ def to_markdown(results: Sequence[Result], spec: str, title: str = "respkit repl
 _CSS = {"F": "F", "D": "D", "~": "drift", "o": "ok"}
 
 
-def to_html(results: Sequence[Result], spec: str, title: str = "respkit replay") -> str:
+def to_html(
+    results: Sequence[Result], spec: str, title: str = "respkit replay", coverage: Coverage | None = None
+) -> str:
     """A self-contained page (no scripts, no external files): verdict, matrix, findings by recording."""
     import jinja2
 
@@ -232,6 +266,7 @@ def to_html(results: Sequence[Result], spec: str, title: str = "respkit replay")
         providers=providers,
         rows=rows,
         skipped=skips(results),
+        coverage=coverage.line() if coverage else "",
         groups=groups,
     )
 
@@ -240,14 +275,14 @@ def to_html(results: Sequence[Result], spec: str, title: str = "respkit replay")
 REPORT_OPTIONS = (("junit_xml", "xml"), ("json_report", "json"), ("markdown", "md"), ("html", "html"))
 
 
-def write_reports(results: Sequence[Result], spec: str, args: Any) -> None:
+def write_reports(results: Sequence[Result], spec: str, args: Any, coverage: Coverage | None = None) -> None:
     """Write the reports asked for on the command line (`args.command` names the run in their titles)."""
     title = f"respkit {getattr(args, 'command', None) or 'replay'}"
     renders: dict[str, Callable[[], str]] = {
         "junit_xml": lambda: to_junit(results, spec),
-        "json_report": lambda: to_json(results, spec),
-        "markdown": lambda: to_markdown(results, spec, title),
-        "html": lambda: to_html(results, spec, title),
+        "json_report": lambda: to_json(results, spec, coverage),
+        "markdown": lambda: to_markdown(results, spec, title, coverage),
+        "html": lambda: to_html(results, spec, title, coverage),
     }
     for attr, _ in REPORT_OPTIONS:
         target = getattr(args, attr, None)

@@ -289,7 +289,11 @@ def test_the_main_job_writes_every_report_unless_told_not_to(tmp_path: Path) -> 
     assert found and 10 < int(found[1]) < int(found[2]), result.stdout[-500:]
     written = sorted(p.name for p in (tmp_path / "reports").iterdir())
     assert written == ["respkit-check.html", "respkit-check.json", "respkit-check.md", "respkit-check.xml"]
-    assert json.loads((tmp_path / "reports" / "respkit-check.json").read_text())
+    report = json.loads((tmp_path / "reports" / "respkit-check.json").read_text())
+    covered = report["coverage"]
+    assert covered["answered"] == covered["operations"] and len(covered["seen"]) == int(found[1])
+    assert found[0] in (tmp_path / "reports" / "respkit-check.md").read_text()
+    assert found[0] in (tmp_path / "reports" / "respkit-check.html").read_text()
 
 
 def test_a_profile_file_of_ones_own_drives_record_and_replay(tmp_path: Path, faithful: str) -> None:

@@ -22,7 +22,7 @@ from conformance.live.scenarios import SCENARIOS
 from conformance.live.session import Exchange, KeyRefused, Session, Unreachable, redact
 from conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
 from conformance.replay import Result
-from conformance.reports import REPORT_OPTIONS, write_reports
+from conformance.reports import REPORT_OPTIONS, Coverage, write_reports
 from conformance.schema import default_validators
 
 LOCAL_KEY = "respkit-local-key"  # the embedded server's own key; not a secret
@@ -117,14 +117,15 @@ def check(args: argparse.Namespace) -> int:
         results += replay(None)
     spec = str(default_validators().version)
     print_results(results, spec, title="respkit check")
-    print(coverage(exchanges))
-    write_reports(results, spec, args)
+    covered = coverage(exchanges)
+    print(covered.line())
+    write_reports(results, spec, args, covered)
     if not args.no_reports:
         print(f"reports: {', '.join(getattr(args, a) for a, _ in REPORT_OPTIONS if getattr(args, a, None))}")
     return EXIT_FAIL if any(r.failed for r in results) else EXIT_OK
 
 
-def coverage(exchanges: list[Exchange]) -> str:
+def coverage(exchanges: list[Exchange]) -> Coverage:
     """What a live check exercised, of what the spec defines: operations answered 2xx, stream event types seen."""
     from conformance.live.scenarios import stream_events
 
@@ -132,13 +133,12 @@ def coverage(exchanges: list[Exchange]) -> str:
     operations = set(val.response_schemas)
     answered = {e.operation for e in exchanges if 200 <= e.status < 300} & operations
     seen = {event.get("type") for e in exchanges if e.kind == "stream" for event in stream_events(e)}
-    types = len(seen & set(val.event_types))
-    line = (
-        f"coverage: {len(answered)} of {len(operations)} operations answered 2xx; "
-        f"{types} of {len(val.event_types)} stream event types seen"
+    return Coverage(
+        operations=tuple(sorted(operations)),
+        answered=tuple(sorted(answered)),
+        event_types=len(val.event_types),
+        seen=tuple(sorted(t for t in seen if isinstance(t, str) and t in val.event_types)),
     )
-    missing = sorted(operations - answered)
-    return line + (f" (no 2xx from: {', '.join(missing)})" if missing else "")
 
 
 def record(args: argparse.Namespace) -> int:
