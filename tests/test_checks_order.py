@@ -150,6 +150,32 @@ def test_tool_call_phases() -> None:
     assert "stream_tool_call_phases" in failures(s.findings())
 
 
+@pytest.mark.parametrize(
+    ("family", "phases"),
+    [
+        ("code_interpreter_call", ["in_progress", "interpreting", "completed"]),
+        ("image_generation_call", ["in_progress", "generating", "completed"]),
+        ("mcp_call", ["in_progress", "completed"]),
+        ("mcp_list_tools", ["in_progress", "failed"]),
+    ],
+)
+def test_every_tool_call_family_of_the_spec_keeps_its_phases(family: str, phases: list[str]) -> None:
+    # the phase rule is derived from the spec's event types: other tools' calls follow it like web search does
+    s = Stream.load("openai/web_search_stream.sse")
+    start = s.index("response.web_search_call.in_progress")
+    template = s.events[start]
+    del s.events[start : start + 3]
+    for offset, phase in enumerate(phases):
+        event = copy.deepcopy(template)
+        event.data["type"] = event.name = f"response.{family}.{phase}"  # type: ignore[index]
+        s.events.insert(start + offset, event)
+    _renumber(s)
+    assert "stream_tool_call_phases" not in failures(s.findings())
+    _move(s, start, start + len(phases) - 1)  # in_progress last
+    _renumber(s)
+    assert "stream_tool_call_phases" in failures(s.findings())
+
+
 def test_annotation_index_increases() -> None:
     s = Stream.load("openai/file_search_stream.sse")
     assert not failures(s.findings())
