@@ -168,8 +168,9 @@ def record(args: argparse.Namespace) -> int:
 
 
 def write_recordings(exchanges: list[Exchange], out: Path, profile: tuple[str, str], key: str) -> int:
-    """Each exchange as a recording with its sidecar in `out`, secrets redacted; all or nothing appear there.
-    `profile`: the provider's name, and the profile as replay will load it."""
+    """Each exchange as a recording with its sidecar in `out`, secrets redacted. All are written aside first
+    and then moved in, so no file appears half-written. `profile`: the provider's name, and the profile as
+    replay will load it."""
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".respkit-record-", dir=out))
     try:
