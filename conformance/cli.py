@@ -17,6 +17,10 @@ class UsageError(Exception):
     """A mistake in how respkit was called or configured: one line, exit code 2."""
 
 
+class TargetUnreachable(Exception):
+    """The target did not answer at all: one line, exit code 3."""
+
+
 def _report_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("reports")
     group.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
@@ -150,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SpecError, UsageError) as exc:
         print(f"respkit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except TargetUnreachable as exc:
+        print(f"respkit: error: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     except OSError as exc:  # a report or output path that cannot be written
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"respkit: error: {where}{exc.strerror or exc}", file=sys.stderr)

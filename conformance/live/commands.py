@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,12 +13,12 @@ from typing import Any
 
 import yaml
 
-from conformance.cli import EXIT_FAIL, EXIT_OK, EXIT_UNREACHABLE, UsageError
+from conformance.cli import EXIT_FAIL, EXIT_OK, UsageError
 from conformance.console import print_results
 from conformance.live.fuzz import run_fuzz
 from conformance.live.runner import run_scenarios
 from conformance.live.scenarios import SCENARIOS
-from conformance.live.session import Exchange, KeyRefused, Session, Unreachable, redact
+from conformance.live.session import Exchange, Session, redact
 from conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
 from conformance.replay import Result
 from conformance.reports import REPORT_OPTIONS, Coverage, write_reports
@@ -34,6 +33,13 @@ def _profile(name: str | None, default: str) -> Profile:
         return load_profile(name or default)
     except ProfileError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _models(args: argparse.Namespace, profile: Profile, embedded: bool) -> tuple[str, str | None]:
+    """The models to ask for: the options, else the profile's, else (the embedded server) respkit's own."""
+    model = args.model or profile.model or LOCAL_MODEL
+    reasoning = args.reasoning_model or profile.reasoning_model or (LOCAL_REASONING_MODEL if embedded else None)
+    return model, reasoning
 
 
 def _scenarios(names: list[str] | None) -> list[str] | None:
@@ -99,17 +105,10 @@ def check(args: argparse.Namespace) -> int:
     results: list[Result] = []
     exchanges: list[Exchange] = []
     with _target(args) as (url, key, var), Session(url, key, var, timeout=args.timeout) as session:
-        try:
-            model = args.model or profile.model or LOCAL_MODEL
-            reasoning = args.reasoning_model or profile.reasoning_model or (LOCAL_REASONING_MODEL if embedded else None)
-            results += run_scenarios(session, profile, model, reasoning, names)
-            if not args.no_schemathesis and not names:
-                results += run_fuzz(session, profile)
-        except Unreachable as exc:
-            print(f"respkit: error: {redact(str(exc), key)}", file=sys.stderr)
-            return EXIT_UNREACHABLE
-        except KeyRefused as exc:
-            raise UsageError(redact(str(exc), key)) from None
+        model, reasoning = _models(args, profile, embedded)
+        results += run_scenarios(session, profile, model, reasoning, names)
+        if not args.no_schemathesis and not names:
+            results += run_fuzz(session, profile)
         exchanges = list(session.exchanges)
     if embedded and not args.no_replay:
         from conformance.replay import replay
@@ -150,14 +149,7 @@ def record(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: not a folder")
     with Session(args.base_url, key, args.api_key_env, timeout=args.timeout) as session:
-        try:
-            model = args.model or profile.model or LOCAL_MODEL
-            run_scenarios(session, profile, model, args.reasoning_model or profile.reasoning_model)
-        except Unreachable as exc:
-            print(f"respkit: error: {redact(str(exc), key)}", file=sys.stderr)
-            return EXIT_UNREACHABLE
-        except KeyRefused as exc:
-            raise UsageError(redact(str(exc), key)) from None
+        run_scenarios(session, profile, *_models(args, profile, embedded=False))
         exchanges = list(session.exchanges)
     named = profile.name
     if args.profile and args.profile.endswith((".yaml", ".yml")):  # a profile file: named relative to out/

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from conformance.cli import TargetUnreachable, UsageError
 from conformance.findings import Finding, Severity, cut
 from conformance.sse import head_through
 
@@ -28,11 +29,11 @@ SECRET_PATTERNS = (
 WRONG_KEY = "respkit-wrong-key"  # sent where a scenario needs a key the provider must refuse
 
 
-class Unreachable(Exception):
+class Unreachable(TargetUnreachable):
     """The target did not answer at all (connection refused, DNS, TLS, no answer within the timeout)."""
 
 
-class KeyRefused(Exception):
+class KeyRefused(UsageError):
     """The target answered 401 to the key it was given: a configuration problem, not a finding."""
 
 
@@ -125,6 +126,9 @@ class Session:
             out["Authorization"] = f"Bearer {auth}"
         return out
 
+    def _redact(self, text: str) -> str:
+        return redact(text, self.api_key)
+
     def curl(self, method: str, path: str, body: Any, auth: bool | str = True) -> str:
         """A reproduce line; the key appears only as `$VAR`."""
         parts = [f"curl -sS -X {method} {shlex.quote(self.base_url.rstrip('/') + path)}"]
@@ -164,9 +168,8 @@ class Session:
             with self._client.stream(method, url, content=content, headers=headers) as response:
                 status, resp_headers = response.status_code, {k.lower(): v for k, v in response.headers.items()}
                 if status == 401 and auth is True:
-                    raise KeyRefused(
-                        f"{self.base_url} refused the key in ${self.key_env} (HTTP 401 on {method} {path})"
-                    )
+                    refused = f"{self.base_url} refused the key in ${self.key_env} (HTTP 401 on {method} {path})"
+                    raise KeyRefused(self._redact(refused))
                 ctype = resp_headers.get("content-type", "")
                 kind = (
                     "error" if status >= 400 else "stream" if "event-stream" in ctype or _asked_stream(body) else "json"
@@ -176,11 +179,14 @@ class Session:
                     exchange.resumes, exchange.resumes_after = resumes
                 self._read(response, exchange)
         except httpx.ConnectError as exc:
-            raise Unreachable(f"cannot reach {self.base_url}: {type(exc).__name__}") from None
+            raise Unreachable(self._redact(f"cannot reach {self.base_url}: {type(exc).__name__}")) from None
         except httpx.TimeoutException:
-            raise Unreachable(f"{self.base_url} did not answer {method} {path} within {self.timeout:g} s") from None
+            waited = f"{self.base_url} did not answer {method} {path} within {self.timeout:g} s"
+            raise Unreachable(self._redact(waited)) from None
         except httpx.TransportError as exc:
-            raise Unreachable(f"{self.base_url} failed on {method} {path}: {type(exc).__name__}") from None
+            raise Unreachable(
+                self._redact(f"{self.base_url} failed on {method} {path}: {type(exc).__name__}")
+            ) from None
         self.exchanges.append(exchange)
         return exchange
 
