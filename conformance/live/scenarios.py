@@ -82,6 +82,12 @@ class Conversation:
             self.findings.append(exchange.failure(check, message, expected=expected, received=received))
         return ok
 
+    def expect_status(self, check: str, exchange: Exchange, status: int, message: str) -> bool:
+        """`expect` for the one thing most expectations look at: the answer's HTTP status."""
+        return self.expect(
+            check, exchange.status == status, message, exchange, expected=status, received=exchange.status
+        )
+
 
 def body_of(exchange: Exchange) -> dict[str, Any] | None:
     """The response object of an exchange: the JSON body, or a stream's last `response` payload."""
@@ -304,8 +310,7 @@ def incomplete_stream(c: Conversation) -> None:
 def expect_retrieved(c: Conversation, response: dict[str, Any]) -> None:
     """A stored response can be retrieved by its id, equal to what the create answered."""
     got = c.send("getResponse", "GET", f"/responses/{response['id']}")
-    c.expect("stored_response_retrievable", got.status == 200, "a stored response cannot be retrieved", got,
-             expected=200, received=got.status)  # fmt: skip
+    c.expect_status("stored_response_retrievable", got, 200, "a stored response cannot be retrieved")
     if got.status == 200:
         retrieved = body_of(got) or {}
         keys = ("id", "status", "output", "usage", "model")
@@ -328,8 +333,7 @@ def retrieve_and_items(c: Conversation) -> None:
         return
     expect_retrieved(c, body_of(created) or {})
     items = c.send("listInputItems", "GET", f"/responses/{rid}/input_items?limit=1&order=asc")
-    c.expect("stored_input_items_listed", items.status == 200, "a stored response's input items cannot be listed",
-             items, expected=200, received=items.status)  # fmt: skip
+    c.expect_status("stored_input_items_listed", items, 200, "a stored response's input items cannot be listed")
 
 
 def _item_ids(page: dict[str, Any] | None) -> list[Any]:
@@ -384,8 +388,9 @@ def unstored_response(c: Conversation) -> None:
     if not rid:
         return
     got = c.send("getResponse", "GET", f"/responses/{rid}")
-    message = "a response created with store: false can be retrieved"
-    c.expect("unstored_response_not_retrievable", got.status == 404, message, got, expected=404, received=got.status)
+    c.expect_status(
+        "unstored_response_not_retrievable", got, 404, "a response created with store: false can be retrieved"
+    )
 
 
 #: where `stream_resume` picks the stream up again: inside the first output item (after its `output_item.added`)
@@ -436,17 +441,9 @@ def delete(c: Conversation) -> None:
     if not rid:
         return
     deleted = c.send("deleteResponse", "DELETE", f"/responses/{rid}")
-    c.expect("delete_succeeds", deleted.status == 200, "deleting a stored response failed", deleted,
-             expected=200, received=deleted.status)  # fmt: skip
+    c.expect_status("delete_succeeds", deleted, 200, "deleting a stored response failed")
     again = c.send("getResponse", "GET", f"/responses/{rid}")
-    c.expect(
-        "deleted_response_is_gone",
-        again.status == 404,
-        "a deleted response can still be retrieved",
-        again,
-        expected=404,
-        received=again.status,
-    )
+    c.expect_status("deleted_response_is_gone", again, 404, "a deleted response can still be retrieved")
 
 
 @scenario
@@ -482,14 +479,7 @@ def compact_and_continue(c: Conversation) -> None:
         c.skip(f"POST /responses/compact answered {compacted.status} without an output list")
         return
     follow = c.create(input=[*output, {"role": "user", "content": "What is my name?"}])
-    c.expect(
-        "compacted_output_is_valid_input",
-        follow.status == 200,
-        "a compacted window sent back as input is refused",
-        follow,
-        expected=200,
-        received=follow.status,
-    )
+    c.expect_status("compacted_output_is_valid_input", follow, 200, "a compacted window sent back as input is refused")
 
 
 @scenario
@@ -502,20 +492,18 @@ def input_tokens(c: Conversation) -> None:
 def error_not_found(c: Conversation) -> None:
     """An unknown response id: 404 in OpenAI's error envelope."""
     ex = c.send("getResponse", "GET", "/responses/resp_respkit_does_not_exist")
-    c.expect("unknown_id_is_404", ex.status == 404, "an unknown id must be a 404", ex, expected=404, received=ex.status)
+    c.expect_status("unknown_id_is_404", ex, 404, "an unknown id must be a 404")
 
 
 @scenario
 def error_bad_request(c: Conversation) -> None:
     """An invalid body (temperature out of range): 400 in the envelope, `param` naming the field."""
     ex = c.create(input="Say hello.", temperature=99)
-    c.expect(
-        "invalid_body_is_400", ex.status == 400, "an invalid body must be a 400", ex, expected=400, received=ex.status
-    )
+    c.expect_status("invalid_body_is_400", ex, 400, "an invalid body must be a 400")
 
 
 @scenario
 def error_unauthenticated(c: Conversation) -> None:
     """A wrong key: 401 in the envelope."""
     ex = c.send("createResponse", "POST", "/responses", {"model": c.model, "input": "hi"}, auth=WRONG_KEY)
-    c.expect("bad_key_is_401", ex.status == 401, "a wrong key must be a 401", ex, expected=401, received=ex.status)
+    c.expect_status("bad_key_is_401", ex, 401, "a wrong key must be a 401")
