@@ -12,7 +12,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from conformance.findings import Finding, Severity
-from conformance.replay import Result
+from conformance.replay import Result, display
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -69,21 +69,26 @@ def to_json(results: Sequence[Result], spec: str, coverage: Coverage | None = No
         "spec": spec,
         "summary": summary(results),
         **({"coverage": coverage.to_dict()} if coverage else {}),
-        "recordings": [
-            {
-                "recording": r.recording.display,
-                "provider": r.recording.provider,
-                "profile": r.recording.profile,
-                "kind": r.recording.kind,
-                "live": r.recording.live,
-                **({"skipped": r.recording.skipped} if r.recording.skipped else {}),
-                **({"resumes": [str(r.recording.resumes[0]), r.recording.resumes[1]]} if r.recording.resumes else {}),
-                "findings": [f.to_dict() for f in r.findings],
-            }
-            for r in results
-        ],
+        "recordings": [_entry(r) for r in results],
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _entry(result: Result) -> dict[str, Any]:
+    rec = result.recording
+    entry: dict[str, Any] = {
+        "recording": rec.display,
+        "provider": rec.provider,
+        "profile": rec.profile,
+        "kind": rec.kind,
+        "live": rec.live,
+    }
+    if rec.skipped:
+        entry["skipped"] = rec.skipped
+    if rec.resumes:
+        entry["resumes"] = [display(rec.resumes[0]), rec.resumes[1]]
+    entry["findings"] = [f.to_dict() for f in result.findings]
+    return entry
 
 
 def describe(f: Finding) -> str:
