@@ -16,7 +16,7 @@ from typing import Any
 
 from conformance.findings import Finding
 from conformance.live.session import WRONG_KEY, Exchange, Session
-from conformance.sse import SseReader
+from conformance.sse import read_frames
 
 ScenarioFunc = Callable[["Conversation"], None]
 SCENARIOS: dict[str, ScenarioFunc] = {}
@@ -105,9 +105,8 @@ def body_of(exchange: Exchange) -> dict[str, Any] | None:
 
 def stream_events(exchange: Exchange) -> list[dict[str, Any]]:
     """The JSON events of a streamed exchange, in order (frames that are not JSON objects are skipped)."""
-    reader = SseReader()
     events = []
-    for frame in [*reader.feed(exchange.body), *reader.close()]:
+    for frame in read_frames([exchange.body]):
         try:
             event = json.loads(frame.data)
         except ValueError:
