@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conformance.replay import Recording, Result, check_recording
+from conformance.schema import default_validators
 
 POSITIONS = (0.25, 0.5, 0.75)
 
@@ -295,8 +296,6 @@ def _json_mutants(rec: Recording) -> Iterator[Mutant]:
     if rec.kind == "error":
         yield from _error_mutants(rec, body)
         return
-    from conformance.schema import default_validators
-
     schema = default_validators().response_schemas.get(rec.operation)
     if schema != "Response":  # another operation's body (a list, a count): its own schema's members
         yield from _operation_mutants(rec, body, schema)
@@ -325,8 +324,6 @@ _OTHER_TYPE: dict[type, Any] = {str: 12345, int: "many", float: "many", bool: "y
 def _operation_mutants(rec: Recording, body: Any, schema: str | None) -> Iterator[Mutant]:
     """Mutants of a body that is not a `Response`: its schema's first required member dropped, and given a
     value of another type (none for a body the spec gives no schema, such as deleteResponse's)."""
-    from conformance.schema import default_validators
-
     if schema is None or not isinstance(body, dict):
         return
     required = default_validators().lenient_doc["components"]["schemas"].get(schema, {}).get("required", [])
