@@ -49,10 +49,15 @@ def proxy(module_proxy: Proxy) -> Iterator[Proxy]:
     module_proxy.breakage = faithful
 
 
+def run(url: str, scenarios: list[str], reasoning_model: str | None = "o4-mini") -> list[Result]:
+    """The scenarios against `url` under the openai profile."""
+    with Session(url, KEY, "OPENAI_API_KEY", timeout=30) as session:
+        return run_scenarios(session, load_profile("openai"), "gpt-4.1-mini", reasoning_model, scenarios)
+
+
 def failures(url: str, scenarios: list[str]) -> dict[str, set[str]]:
     """scenario -> the checks that failed in it (every scenario must have run)."""
-    with Session(url, KEY, "OPENAI_API_KEY", timeout=30) as session:
-        results: list[Result] = run_scenarios(session, load_profile("openai"), "gpt-4.1-mini", "o4-mini", scenarios)
+    results = run(url, scenarios)
     out = {r.recording.display.removeprefix("live: "): {f.check for f in r.findings if f.fails} for r in results}
     assert sorted(out) == sorted(scenarios)
     return out
@@ -438,8 +443,7 @@ def test_a_resumed_stream_is_checked_as_the_continuation_of_the_original(proxy: 
     proxy.breakage = resume_from_the_start
     found = failures(proxy.url, ["stream_resume"])["stream_resume"]
     assert {"stream_resumes_after_sequence_number", "stream_sequence_numbers_increase"} <= found
-    with Session(proxy.url, KEY, "OPENAI_API_KEY", timeout=30) as session:
-        (result,) = run_scenarios(session, load_profile("openai"), "gpt-4.1-mini", None, ["stream_resume"])
+    (result,) = run(proxy.url, ["stream_resume"], reasoning_model=None)
     resumed = [f for f in result.findings if f.check == "stream_sequence_numbers_increase"]
     assert resumed and all(f.event_index is not None and f.event_index >= 4 for f in resumed)
     assert all("starting_after=3" in f.reproduce for f in resumed)
@@ -453,8 +457,8 @@ async def background_refused(call: Call, forward: Forward) -> Answer:
 
 
 def skipped(url: str, scenarios: list[str], reasoning_model: str | None = "o4-mini") -> dict[str, str]:
-    with Session(url, KEY, "OPENAI_API_KEY", timeout=30) as session:
-        results = run_scenarios(session, load_profile("openai"), "gpt-4.1-mini", reasoning_model, scenarios)
+    """scenario -> why it was skipped ("" when it ran); none may fail."""
+    results = run(url, scenarios, reasoning_model)
     assert not any(r.failed for r in results)
     return {r.recording.display.removeprefix("live: "): r.recording.skipped for r in results}
 
