@@ -10,7 +10,7 @@ from rich.table import Table
 from conformance.replay import Result
 from conformance.reports import LEGEND, cell_text, count, describe, matrix, skips, tally
 
-STYLE = {"o": "green", "F": "bold red", "D": "yellow", "~": "cyan"}
+STYLE = {"o": "green", "F": "bold red", "D": "yellow", "~": "cyan", "U": "magenta"}
 
 
 def print_results(

@@ -10,12 +10,14 @@ from typing import Any
 
 
 class Severity(StrEnum):
-    """`failure` fails a run; `deviation` (a profile's known deviation, or an erratum) and `drift` (a
-    recording older than the spec) are reported but do not."""
+    """`failure` fails a run; `deviation` (a profile's known deviation, or an erratum), `drift` (a
+    recording older than the spec) and `undocumented` (an event type the spec does not define) are
+    reported but do not, except under the `strict` profile."""
 
     FAILURE = "failure"
     DEVIATION = "deviation"
     DRIFT = "drift"
+    UNDOCUMENTED = "undocumented"
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class Finding:
     received: str = ""
     reproduce: str = ""
     note: str = ""
-    #: the raw classification before a profile looked at it: failure, erratum or drift
+    #: the raw classification before a profile looked at it: failure, erratum, drift or undocumented
     basis: str = field(default="failure", compare=False)
 
     @property

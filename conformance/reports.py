@@ -147,13 +147,14 @@ def matrix(results: Sequence[Result]) -> tuple[list[str], list[str], dict[tuple[
 def cell_text(cell: dict[str, int] | None) -> str:
     if not cell:
         return "ok"
-    order = (("failure", "F"), ("deviation", "D"), ("drift", "~"))
+    order = (("failure", "F"), ("deviation", "D"), ("drift", "~"), ("undocumented", "U"))
     return " ".join(f"{label}{cell[k]}" for k, label in order if cell.get(k))
 
 
 LEGEND = (
     "Cells count findings: F failures, D deviations (known to the profile, or where the spec is wrong), "
-    "~ drift (recorded before the spec asked for it); ok: none. Only failures fail a run."
+    "~ drift (recorded before the spec asked for it), U undocumented (an event type the spec does not define); "
+    "ok: none. Only failures fail a run."
 )
 
 
@@ -173,6 +174,7 @@ def tally(results: Sequence[Result]) -> str:
     return (
         f"{' and '.join(parts)}: {s['failed_recordings']} failed; "
         f"{count(s['failure'], 'failure')}, {count(s['deviation'], 'deviation')}, {s['drift']} drift"
+        + (f", {count(s['undocumented'], 'undocumented event type')}" if s["undocumented"] else "")
     )
 
 
@@ -218,7 +220,7 @@ def to_markdown(
     return "\n".join(out) + "\n"
 
 
-_CSS = {"F": "F", "D": "D", "~": "drift", "o": "ok"}
+_CSS = {"F": "F", "D": "D", "~": "drift", "U": "undocumented", "o": "ok"}
 
 
 def to_html(

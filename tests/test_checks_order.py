@@ -222,16 +222,31 @@ def test_items_closed() -> None:
     assert "stream_items_closed" in failures(s.findings())
 
 
-def test_unknown_event_type_is_a_failure_unless_the_profile_allows_its_prefix() -> None:
+def test_an_undocumented_event_type_is_its_own_finding_and_fails_only_under_strict() -> None:
+    from conformance.findings import Severity
     from conformance.profiles import Profile
 
     s = Stream.load(TEXT)
     s.events.insert(4, Event({"type": "vendor.keepalive", "sequence_number": 4}, "vendor.keepalive"))
     _renumber(s)
     found = [f for f in s.findings() if f.check == "event_type_known"]
-    assert found[0].fails and "2.3.0" in found[0].message
+    assert found[0].severity is Severity.UNDOCUMENTED and "2.3.0" in found[0].message
+    assert not any(f.fails for f in s.findings())
+    assert "event_type_known" in failures(s.findings("strict"))
     allowed = Profile(name="vendor", extension_events=("vendor.",))
-    assert "event_type_known" not in failures(s.findings(allowed))
+    assert [f.severity for f in s.findings(allowed) if f.check == "event_type_known"] == [Severity.DEVIATION]
+
+
+def test_a_mangled_known_event_type_still_fails_through_what_its_loss_breaks() -> None:
+    s = Stream.load(TEXT)
+    delta = s.index("response.output_text.delta")
+    s.events[delta].data["type"] = s.events[delta].name = "response.output_text.delat"  # type: ignore[index]
+    found = s.findings()
+    assert "stream_deltas_match_done" in failures(found)
+    done = s.index("response.completed")
+    s = Stream.load(TEXT)
+    s.events[done].data["type"] = s.events[done].name = "response.complete"  # type: ignore[index]
+    assert "stream_ends_with_terminal" in failures(s.findings())
 
 
 def test_background_streams_may_open_with_queued() -> None:

@@ -63,7 +63,7 @@ def test_event_types_follow_the_bundle(tmp_path: Path) -> None:
     from conformance.engine import check_stream
 
     body = Stream.load(TEXT).body()
-    found = check_stream([body], validators=smaller, profile="openai")
+    found = check_stream([body], validators=smaller, profile="strict")
     assert "event_type_known" in failures(found)
 
 

@@ -147,6 +147,15 @@ class BodyContext:
         self.findings.append(make_finding(self.check, self.source, message, pointer, expected, received, basis, note))
 
 
+#: the severity of a finding by its basis, before a profile looks at it
+SEVERITY_OF_BASIS = {
+    "failure": Severity.FAILURE,
+    "erratum": Severity.DEVIATION,
+    "drift": Severity.DRIFT,
+    "undocumented": Severity.UNDOCUMENTED,
+}
+
+
 def make_finding(
     check: str,
     source: Source,
@@ -158,9 +167,10 @@ def make_finding(
     note: str,
     where: tuple[int | None, int | None] = (None, None),
 ) -> Finding:
-    """A finding of `check` in traffic from `source`; `basis` (failure, erratum, drift) sets its severity;
+    """A finding of `check` in traffic from `source`; `basis` (failure, erratum, drift,
+    undocumented) sets its severity;
     `where` is the (event index, sequence number) of the event it concerns."""
-    severity = Severity.DRIFT if basis == "drift" else Severity.DEVIATION if basis == "erratum" else Severity.FAILURE
+    severity = SEVERITY_OF_BASIS.get(basis, Severity.FAILURE)
     return Finding.build(
         {
             "check": check,
