@@ -10,15 +10,19 @@ A profile is named (`--profile openrouter`) or given as a file (`--profile ./my-
     models: {text: M, reasoning: R}  # what `respkit check --base-url` asks for (`--model` and
                                      # `--reasoning-model` override; no reasoning model: no reasoning scenario)
     deviations:                 # findings reported as deviations, not failures
-      - check: sse_event_line_present
-        pointer: "/output/*/call_id"   # optional, shell-style pattern over the finding's JSON Pointer
+      - check: sse_event_line_present   # a check id, or a pattern over ids (`*_matches_schema`)
+        pointer: "/output/*/call_id"   # optional, shell-style pattern (or a list) over the finding's JSON Pointer
         why: one line
         evidence: [openrouter/raw_reasoning_stream_gpt-oss-20b.sse]
+
+The format is spec/profile.schema.json (JSON Schema); every profile is validated against it on load,
+and a bad one is one line naming the file, the line and the JSON Pointer.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -30,8 +34,9 @@ from conformance.checks.context import Options
 from conformance.findings import Finding, Severity
 
 PROFILES = Path(__file__).resolve().parent.parent / "spec" / "profiles"
+#: the profile format, shipped beside the profiles and used to validate every profile on load
+SCHEMA = PROFILES.parent / "profile.schema.json"
 DEFAULT = "openai"
-SENTINEL_CHOICES = ("forbidden", "allowed", "required")
 
 
 class ProfileError(Exception):
@@ -40,14 +45,21 @@ class ProfileError(Exception):
 
 @dataclass(frozen=True)
 class Deviation:
+    #: a check id, or a shell-style pattern over check ids
     check: str
-    pointer: str | None
+    #: shell-style patterns over the finding's JSON Pointer (empty: any place)
+    pointers: tuple[str, ...]
     why: str
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def pointer(self) -> str | None:
+        return self.pointers[0] if len(self.pointers) == 1 else None
 
     def matches(self, finding: Finding) -> bool:
-        if finding.check != self.check:
+        if not fnmatch.fnmatchcase(finding.check, self.check):
             return False
-        return self.pointer is None or fnmatch.fnmatchcase(finding.pointer, self.pointer)
+        return not self.pointers or any(fnmatch.fnmatchcase(finding.pointer, p) for p in self.pointers)
 
 
 @dataclass(frozen=True)
@@ -90,54 +102,101 @@ def _where(path: Path) -> str:
         return path.name
 
 
-def parse_profile(path: Path, data: Any) -> Profile:
+@cache
+def _schema_validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+
+
+def _problem(data: Any) -> tuple[str, str] | None:
+    """The first place where `data` breaks the profile schema (JSON Pointer, what is wrong), or None."""
+    error = next(iter(sorted(_schema_validator().iter_errors(data), key=lambda e: list(e.path))), None)
+    if error is None:
+        return None
+    where = "/" + "/".join(str(p) for p in error.path)
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        known = ", ".join(error.schema.get("properties", {}))
+        return f"{where.rstrip('/')}/{extra[0]}", f"unknown member {extra[0]!r} (known: {known})"
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        return f"{where.rstrip('/')}/{missing}", "required"
+    return where if where != "/" else "''", _said(error)
+
+
+def _said(error: Any) -> str:
+    """A schema error in a few words: what the schema wanted there."""
+    schema = error.schema
+    if "enum" in schema:
+        return f"expected one of {', '.join(map(str, schema['enum']))}"
+    if error.validator == "type":
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        return f"expected {' or '.join(types)}" + (f" ({schema['description']})" if "description" in schema else "")
+    if error.validator == "oneOf":
+        return "expected a pattern or a list of patterns"
+    return error.message.split("\n")[0][:160]
+
+
+def _line(node: Any, pointer: str) -> int | None:
+    """The line (1-based) of the YAML node at `pointer` in a composed document, or of its nearest parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for token in [t for t in pointer.split("/") if t and t != "''"]:
+        child = _child(node, token)
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def _child(node: Any, token: str) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return next((v for k, v in node.value if getattr(k, "value", None) == token), None)
+    if isinstance(node, yaml.SequenceNode) and token.isdigit() and int(token) < len(node.value):
+        return node.value[int(token)]
+    return None
+
+
+def parse_profile(path: Path, data: Any, node: Any = None) -> Profile:
+    """A profile from its parsed YAML, validated against spec/profile.schema.json first."""
     where = _where(path)
     if not isinstance(data, dict):
         raise ProfileError(f"{where}: at '': expected a mapping")
-    sentinel = data.get("done_sentinel", "forbidden")
-    if sentinel not in SENTINEL_CHOICES:
-        raise ProfileError(f"{where}: at /done_sentinel: expected one of {', '.join(SENTINEL_CHOICES)}")
-    devs = data.get("deviations", []) or []
-    if not isinstance(devs, list):
-        raise ProfileError(f"{where}: at /deviations: expected a list")
-    out = []
-    for i, dev in enumerate(devs):
-        if not isinstance(dev, dict) or not isinstance(dev.get("check"), str):
-            raise ProfileError(f"{where}: at /deviations/{i}/check: expected a check id")
-        pointer = dev.get("pointer")
-        if pointer is not None and not isinstance(pointer, str):
-            raise ProfileError(f"{where}: at /deviations/{i}/pointer: expected a string")
-        out.append(Deviation(check=dev["check"], pointer=pointer, why=str(dev.get("why", ""))))
-    ext = data.get("extension_events", []) or []
-    if not isinstance(ext, list) or not all(isinstance(e, str) for e in ext):
-        raise ProfileError(f"{where}: at /extension_events: expected a list of prefixes")
+    problem = _problem(data)
+    if problem is not None:
+        at, what = problem
+        line = _line(node, at)
+        raise ProfileError(f"{where}{f':{line}' if line else ''}: at {at}: {what}")
     models = data.get("models") or {}
-    if not isinstance(models, dict):
-        raise ProfileError(f"{where}: at /models: expected a mapping with `text` and `reasoning`")
-    for key, value in models.items():
-        if key not in ("text", "reasoning") or not isinstance(value, str):
-            raise ProfileError(f"{where}: at /models/{key}: expected `text` or `reasoning`, a model name")
     return Profile(
         name=str(data.get("name", path.stem)),
         description=str(data.get("description", "")),
         strict=bool(data.get("strict", False)),
-        done_sentinel=sentinel,
-        extension_events=tuple(ext),
-        deviations=tuple(out),
+        done_sentinel=data.get("done_sentinel", "forbidden"),
+        extension_events=tuple(data.get("extension_events") or ()),
+        deviations=tuple(_deviation(d) for d in data.get("deviations") or ()),
         model=models.get("text"),
         reasoning_model=models.get("reasoning"),
     )
 
 
+def _deviation(dev: dict[str, Any]) -> Deviation:
+    pointer = dev.get("pointer")
+    pointers = (pointer,) if isinstance(pointer, str) else tuple(pointer or ())
+    return Deviation(dev["check"], pointers, str(dev.get("why", "")), tuple(dev.get("evidence") or ()))
+
+
 def load_profile_file(path: Path) -> Profile:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(f"{_where(path)}: cannot read ({type(exc).__name__})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ProfileError(f"{_where(path)}: at '': not valid YAML (line {mark.line + 1 if mark else '?'})") from None
-    return parse_profile(path, data)
+    return parse_profile(path, data, node)
 
 
 @cache

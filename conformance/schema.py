@@ -64,6 +64,15 @@ class SpecValidators:
         self.event_types: dict[str, str] = stream_event_types(self.lenient_doc)
         self.version = _version(bundle)
         self._by_required, self._by_property, self._by_schema = _index_errata(entries)
+        #: the erratum that lets optional members be null (a rule over the whole spec), if the errata have one
+        self._null_rule = next(
+            (
+                _Erratum(str(e.get("kind", "erratum")), str(e.get("why", "")))
+                for e in entries
+                if e.get("op") == "nullable_optional"
+            ),
+            None,
+        )
         self._cache: dict[tuple[str, bool], Any] = {}
         self.event_validators: dict[str, Any] = {}
         self._narrow_cache: dict[tuple[str, tuple[tuple[str, str], ...], bool], Any] = {}
@@ -237,6 +246,8 @@ class SpecValidators:
         return issue
 
     def _find_erratum(self, name: str, where: str, message: str) -> SchemaIssue:
+        if self._null_rule is not None and message.startswith("null is not"):
+            return SchemaIssue(where, message, self._null_rule.kind, self._null_rule.why)
         found = self._by_schema.get(name)
         if found is None and message.endswith(" is a required property"):
             found = self._by_required.get(message.split('"')[1] if '"' in message else "")

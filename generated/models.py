@@ -2376,7 +2376,7 @@ class FunctionShellCall(_Model):
     """
     The ID of the entity that created this tool call.
     """
-    environment: LocalEnvironmentResource | ContainerReferenceResource | None
+    environment: LocalEnvironmentResource | ContainerReferenceResource | None = None
     id: str
     """
     The unique ID of the shell tool call. Populated when this item is returned via API.

@@ -7,7 +7,9 @@ A file holds ``actions``, applied in order, each with a ``target`` pointer and o
 - ``remove: true`` deletes the value;
 - ``extend: [VALUES]`` appends to a list, skipping values it already holds;
 - ``unrequire: [NAMES]`` drops names from the ``required`` list of the schema at the target;
-- ``rename: KEY`` moves the value at the target to the sibling ``KEY`` (e.g. a ``oneOf`` to ``anyOf``).
+- ``rename: KEY`` moves the value at the target to the sibling ``KEY`` (e.g. a ``oneOf`` to ``anyOf``);
+- ``nullable_optional: true`` lets every member that an object schema at or below the target does not
+  require be ``null`` as well (a rule, where one serializer behaviour explains many recordings).
 
 In a target, a ``*`` token stands for every key of a mapping (at least one must match). Errata files
 use the same format and add ``kind`` (``erratum`` or ``drift``), ``why`` and ``evidence`` to each action.
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from generator import pointer
 from generator.config import display_path
 from generator.errors import Inapplicable, SpecError
 
-OPS = ("set", "merge", "remove", "unrequire", "extend", "rename")
+OPS = ("set", "merge", "remove", "unrequire", "extend", "rename", "nullable_optional")
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def load_overlay(path: Path) -> Overlay:
             raise SpecError(where, f"{at}/merge", "expected a mapping")
         if op == "rename" and not (isinstance(item["rename"], str) and item["rename"]):
             raise SpecError(where, f"{at}/rename", "expected the new key")
+        if op == "nullable_optional" and item[op] is not True:
+            raise SpecError(where, f"{at}/nullable_optional", "expected true")
         actions.append(
             Action(
                 target=item["target"],
@@ -219,6 +223,11 @@ def _apply_one(result: dict[str, Any], tokens: list[str], action: Action, where:
         if missing and "*" not in action.target:
             raise Inapplicable(where, at, f"{action.target} does not require {', '.join(missing)}")
         node["required"] = [n for n in node["required"] if n not in action.value]
+    elif action.op == "nullable_optional":
+        if not exists:
+            raise Inapplicable(where, at, f"{action.target} does not resolve")
+        if not nullable_optional(parent[key]):
+            raise Inapplicable(where, at, f"{action.target} has no optional member that rejects null")
     elif action.op == "rename":
         if not exists:
             raise Inapplicable(where, at, f"{action.target} does not resolve")
@@ -231,6 +240,54 @@ def _apply_one(result: dict[str, Any], tokens: list[str], action: Action, where:
         if not exists:
             raise Inapplicable(where, at, f"{action.target} does not resolve")
         del parent[key]
+
+
+#: ops the models need not read through: a generated optional field is `X | None = None`, so it reads `null`
+#: already, and wrapping each member in `anyOf` would only cost the models their docstrings
+CHECKS_ONLY = frozenset({"nullable_optional"})
+
+
+def for_models(overlay: Overlay) -> Overlay:
+    """The overlay without the actions the generated models read through anyway (`CHECKS_ONLY`)."""
+    kept = tuple(a for a in overlay.actions if a.op not in CHECKS_ONLY)
+    return overlay if len(kept) == len(overlay.actions) else replace(overlay, actions=kept)
+
+
+#: schema keywords whose values are data, not schemas
+_DATA = frozenset({"example", "examples", "default", "enum", "const", "discriminator"})
+
+
+def nullable_optional(schema: Any) -> int:
+    """Let each member an object schema at or below `schema` does not require also be `null`; how many
+    members changed."""
+    changed = 0
+    if isinstance(schema, dict):
+        props, required = schema.get("properties"), schema.get("required", [])
+        for name, sub in props.items() if isinstance(props, dict) else ():
+            if name not in required and isinstance(sub, dict) and not accepts_null(sub):
+                props[name] = {"anyOf": [sub, {"type": "null"}]}
+                changed += 1
+        for key, value in schema.items():
+            if key in _DATA or key.startswith("x-"):
+                continue  # values, not schemas
+            if key != "properties" or not isinstance(value, dict):
+                changed += nullable_optional(value)
+            else:
+                changed += sum(nullable_optional(v) for v in value.values())
+    elif isinstance(schema, list):
+        changed += sum(nullable_optional(v) for v in schema)
+    return changed
+
+
+def accepts_null(schema: dict[str, Any]) -> bool:
+    """Whether a schema says outright that `null` is one of its values (a `$ref` is not followed)."""
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind) or schema.get("nullable") is True:
+        return True
+    if None in schema.get("enum", [0]) or ("const" in schema and schema["const"] is None):
+        return True
+    options = schema.get("anyOf", schema.get("oneOf", []))
+    return any(isinstance(o, dict) and accepts_null(o) for o in options)
 
 
 def apply_entries(document: dict[str, Any], entries: list[dict[str, Any]], source: str = "errata") -> dict[str, Any]:

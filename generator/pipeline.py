@@ -57,7 +57,7 @@ def prepare(config: Config, source: str | None = None, *, verify: bool = True) -
     lenient = document
     moot: list[Moot] = []
     for item in (*errata, *readers):
-        lenient = _patched(lenient, item, moot)
+        lenient = _patched(lenient, overlays.for_models(item), moot)
     if "Response" not in document.get("components", {}).get("schemas", {}):
         raise SpecError(where, "/components/schemas/Response", "the closure of the paths has no Response schema")
     return Prepared(

@@ -57,7 +57,10 @@ def test_strict_turns_errata_and_drift_into_failures() -> None:
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        ("deviations: [1]", "/deviations/0/check"),
+        ("deviations: [1]", "/deviations/0"),
+        ("deviations: [{pointer: /x}]", "/deviations/0/check"),
+        ("deviations: [{check: x, evidence: a.sse}]", "/deviations/0/evidence"),
+        ("strict: false\ndeviation: []", "/deviation"),
         ("done_sentinel: sometimes", "/done_sentinel"),
         ("extension_events: vendor.", "/extension_events"),
         ("deviations: [{check: x, pointer: 3}]", "/deviations/0/pointer"),
@@ -74,6 +77,25 @@ def test_bad_profile_is_one_clear_line(tmp_path: Path, text: str, where: str) ->
         load_profile_file(path)
     message = str(info.value)
     assert "bad.yaml" in message and where in message and "\n" not in message
+
+
+def test_a_bad_profile_names_its_line_and_what_the_format_expects(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("name: mine\ndeviations:\n  - check: sse_event_line_present\n    pointr: /x\n")
+    with pytest.raises(ProfileError) as info:
+        load_profile_file(path)
+    assert str(info.value).startswith("mine.yaml:4: at /deviations/0/pointr: unknown member 'pointr'")
+
+
+def test_every_bundled_profile_is_valid_against_the_shipped_format() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    schema = json.loads((PROFILES.parent / "profile.schema.json").read_text(encoding="utf-8"))
+    for path in sorted(PROFILES.glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)
 
 
 def test_profiles_live_in_spec() -> None:
