@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -16,7 +17,9 @@ from typing import Any
 import yaml
 
 from conformance.engine import check_error, check_json_body, check_operation_body, check_stream
+from conformance.checks.context import make_finding
 from conformance.findings import Finding, Severity, Source, after_head
+from conformance.operations import FALLBACK, Match, infer
 from conformance.profiles import DEFAULT, Profile, available, load_profile
 from conformance.recordings import HERE as BUNDLED
 from conformance.sse import head_through
@@ -41,8 +44,8 @@ class Recording:
     complete: bool = True
     artifacts: tuple[tuple[str, str], ...] = ()
     drift: tuple[tuple[str, str, str], ...] = ()
-    #: the operation whose answer this is (sidecar `operation`); bodies that are not a `Response` need it
-    operation: str = "createResponse"
+    #: the operation whose answer this is (sidecar `operation`); None: told from the body (`operation_of`)
+    operation: str | None = None
     #: checked live against a URL (a scenario or a schemathesis operation), not read from a file
     live: bool = False
     #: a stream resumed with `starting_after` (sidecar `resumes`): the recording it continues, and the
@@ -181,7 +184,7 @@ def load_recording(path: Path, profile: str | None = None) -> Recording:
         complete=bool(meta.get("complete", True)),
         artifacts=artifacts,
         drift=drift,
-        operation=str(meta.get("operation", "createResponse")),
+        operation=str(meta["operation"]) if meta.get("operation") else None,
         resumes=(path.parent / meta["resumes"]["recording"], meta["resumes"]["starting_after"])
         if meta.get("resumes")
         else None,
@@ -206,11 +209,8 @@ def check_recording(rec: Recording, profile: Profile | None = None) -> Result:
         found = check_error(
             rec.status, None, rec.path.read_bytes(), content_type=rec.content_type, profile=prof, source=source
         )
-    elif (schema := _response_schema(rec.operation)) != "Response":
-        # an operation answering with another schema (or, like deleteResponse, with none the spec describes)
-        found = _operation_body(rec, schema, prof, source)
     else:
-        found = check_json_body(rec.path.read_bytes(), content_type=rec.content_type, profile=prof, source=source)
+        found = _json_recording(rec, prof, source)
     return Result(rec, [_artifact(f, rec) for f in found])
 
 
@@ -226,11 +226,50 @@ def _head(rec: Recording) -> tuple[bytes, int]:
     return head_through(body, after) or (b"", 0)
 
 
-def _operation_body(rec: Recording, schema: str | None, prof: Profile, source: Source) -> list[Finding]:
+def _json_recording(rec: Recording, prof: Profile, source: Source) -> list[Finding]:
+    """A JSON body, checked against the schema of the operation it answers (told from the body when no
+    sidecar names it; an ambiguous body is reported as such)."""
     body = rec.path.read_bytes()
+    match = _match(rec, body)
+    if match.operation is None:
+        return [_ambiguous(rec, match, source, prof)]
+    schema = _response_schema(match.operation)
+    if schema == "Response":
+        return check_json_body(body, content_type=rec.content_type, profile=prof, source=source)
+    # an operation answering with another schema (or, like deleteResponse, with none the spec describes)
     return check_operation_body(
-        body, schema, operation=rec.operation, content_type=rec.content_type, profile=prof, source=source
+        body, schema, operation=match.operation, content_type=rec.content_type, profile=prof, source=source
     )
+
+
+def _match(rec: Recording, body: bytes) -> Match:
+    if rec.operation is not None:
+        return Match(rec.operation, (rec.operation,))
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        parsed = None  # the checks say so; its operation does not matter
+    return infer(parsed)
+
+
+def operation_of(rec: Recording) -> str:
+    """The operation a JSON recording answers: its sidecar's, else told from its body (`createResponse`
+    where the body is ambiguous or not JSON)."""
+    return _match(rec, rec.path.read_bytes()).operation or FALLBACK
+
+
+def _ambiguous(rec: Recording, match: Match, source: Source, prof: Profile) -> Finding:
+    finding = make_finding(
+        "recording_operation_known",
+        source,
+        f"the body could answer {', '.join(match.candidates)}: name its operation in a sidecar",
+        "",
+        f"{rec.display.rsplit('.', 1)[0]}.meta.yaml with `operation: NAME`",
+        "",
+        "failure",
+        "a recording without a sidecar is matched to its operation by its `object` and members",
+    )
+    return prof.classify(finding)
 
 
 def _response_schema(operation: str) -> str | None:
