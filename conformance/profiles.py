@@ -12,6 +12,7 @@ A profile is named (`--profile openrouter`) or given as a file (`--profile ./my-
     deviations:                 # findings reported as deviations, not failures
       - check: sse_event_line_present   # a check id, or a pattern over ids (`*_matches_schema`)
         pointer: "/output/*/call_id"   # optional, shell-style pattern (or a list) over the finding's JSON Pointer
+        message: "*x_search*"          # optional, shell-style pattern over the finding's message
         why: one line
         evidence: [openrouter/raw_reasoning_stream_gpt-oss-20b.sse]
 
@@ -51,6 +52,8 @@ class Deviation:
     pointers: tuple[str, ...]
     why: str
     evidence: tuple[str, ...] = ()
+    #: a shell-style pattern over the finding's message (empty: any message)
+    message: str = ""
 
     @property
     def pointer(self) -> str | None:
@@ -58,6 +61,8 @@ class Deviation:
 
     def matches(self, finding: Finding) -> bool:
         if not fnmatch.fnmatchcase(finding.check, self.check):
+            return False
+        if self.message and not fnmatch.fnmatchcase(finding.message, self.message):
             return False
         return not self.pointers or any(fnmatch.fnmatchcase(finding.pointer, p) for p in self.pointers)
 
@@ -183,7 +188,8 @@ def parse_profile(path: Path, data: Any, node: Any = None) -> Profile:
 def _deviation(dev: dict[str, Any]) -> Deviation:
     pointer = dev.get("pointer")
     pointers = (pointer,) if isinstance(pointer, str) else tuple(pointer or ())
-    return Deviation(dev["check"], pointers, str(dev.get("why", "")), tuple(dev.get("evidence") or ()))
+    evidence = tuple(dev.get("evidence") or ())
+    return Deviation(dev["check"], pointers, str(dev.get("why", "")), evidence, str(dev.get("message", "")))
 
 
 def load_profile_file(path: Path) -> Profile:
