@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from conformance.engine import check_error, check_json_body, check_operation_body, check_stream
 from conformance.checks.context import make_finding
+from conformance.engine import check_error, check_json_body, check_operation_body, check_stream
 from conformance.findings import Finding, Severity, Source, after_head
 from conformance.operations import FALLBACK, Match, infer
 from conformance.profiles import DEFAULT, Profile, available, load_profile
