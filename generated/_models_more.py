@@ -98,6 +98,7 @@ from .models import (
     WebSearchPreviewTool,
     WebSearchTool,
     WebSearchToolCall,
+    XSearchTool,
     _Model,
     _RootModel,
 )
@@ -2136,7 +2137,7 @@ class TokenCountsBody(_Model):
     )
     tools: (
         list[
-            Annotated[Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam], Field(discriminator="type")]
+            Annotated[Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam, XSearchTool], Field(discriminator="type")]
         ]
         | None
     ) = None

@@ -845,7 +845,7 @@ class ImageGenToolCall(_Model):
     The unique ID of the image generation call.
 
     """
-    result: str | None
+    result: str | None = None
     status: Literal["in_progress", "completed", "generating", "failed"]
     """
     The status of the image generation call.
@@ -1638,7 +1638,7 @@ class TextResponseFormatJsonSchema(_Model):
         extra="allow",
     )
     description: str | None = None
-    name: str
+    name: str | None = None
     """
     The name of the response format. Must be a-z, A-Z, 0-9, or contain
     underscores and dashes, with a maximum length of 64.
@@ -2007,6 +2007,13 @@ class WebSearchToolCall(_Model):
     The type of the web search tool call. Always `web_search_call`.
 
     """
+
+
+class XSearchTool(_Model):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["x_search"]
 
 
 class ApplyPatchToolCall(_Model):
@@ -3524,7 +3531,7 @@ class AdditionalTools(_Model):
     """
     tools: list[
         Annotated[
-            Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam],
+            Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam, XSearchTool],
             Field(discriminator="type"),
         ]
     ]
@@ -3548,7 +3555,7 @@ class AdditionalToolsItemParam(_Model):
     """
     tools: list[
         Annotated[
-            Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam],
+            Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam, XSearchTool],
             Field(discriminator="type"),
         ]
     ]
@@ -3629,7 +3636,7 @@ class ResponseProperties(_Model):
     """
     tools: (
         list[
-            Annotated[Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam], Field(discriminator="type")]
+            Annotated[Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam, XSearchTool], Field(discriminator="type")]
         ]
         | None
     ) = None
@@ -3677,7 +3684,7 @@ class ToolSearchOutput(_Model):
     """
     tools: list[
         Annotated[
-            Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam],
+            Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam, XSearchTool],
             Field(discriminator="type"),
         ]
     ]
@@ -3703,7 +3710,7 @@ class ToolSearchOutputItemParam(_Model):
     status: Literal["in_progress", "completed", "incomplete"] | None = None
     tools: list[
         Annotated[
-            Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam],
+            Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam, XSearchTool],
             Field(discriminator="type"),
         ]
     ]
@@ -3791,7 +3798,7 @@ class Response(ModelResponseProperties, ResponseProperties):
     """
     tools: list[
         Annotated[
-            Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam],
+            Union[FunctionTool, "FileSearchTool", ComputerTool, ComputerUsePreviewTool, WebSearchTool, MCPTool, CodeInterpreterTool, ProgrammaticToolCallingParam, ImageGenTool, LocalShellToolParam, FunctionShellToolParam, CustomToolParam, NamespaceToolParam, ToolSearchToolParam, WebSearchPreviewTool, ApplyPatchToolParam, XSearchTool],
             Field(discriminator="type"),
         ]
     ]
@@ -4219,6 +4226,7 @@ __all__ = [
     "WebSearchToolFilters",
     "WebSearchTool",
     "WebSearchToolCall",
+    "XSearchTool",
     "ApplyPatchToolCall",
     "ApplyPatchToolCallItemParam",
     "ApplyPatchToolCallOutput",
