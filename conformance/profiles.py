@@ -140,7 +140,7 @@ def _said(error: Any) -> str:
         return f"expected {' or '.join(types)}" + (f" ({schema['description']})" if "description" in schema else "")
     if error.validator == "oneOf":
         return "expected a pattern or a list of patterns"
-    return error.message.split("\n")[0][:160]
+    return str(error.message).split("\n")[0][:160]
 
 
 def _line(node: Any, pointer: str) -> int | None:

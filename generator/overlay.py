@@ -262,7 +262,8 @@ def nullable_optional(schema: Any) -> int:
     members changed."""
     changed = 0
     if isinstance(schema, dict):
-        props, required = schema.get("properties"), schema.get("required", [])
+        props: Any = schema.get("properties")
+        required: Any = schema.get("required", [])
         for name, sub in props.items() if isinstance(props, dict) else ():
             if name not in required and isinstance(sub, dict) and not accepts_null(sub):
                 props[name] = {"anyOf": [sub, {"type": "null"}]}

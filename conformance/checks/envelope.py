@@ -51,12 +51,26 @@ def error_content_type_json(ctx: BodyContext, body: Any) -> None:
         ctx.report("error not served as application/json", expected="application/json", received=ctx.content_type)
 
 
+def _what(body: Any) -> str:
+    """What the body holds instead of an envelope, in a few words (a profile's deviation can name it)."""
+    if not isinstance(body, dict):
+        return f"the body is {_json_type(body)}"
+    if "error" not in body:
+        return f"members: {', '.join(sorted(body)[:8])}"
+    return f"`error` is {_json_type(body['error'])}"
+
+
+def _json_type(value: Any) -> str:
+    names = {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "an array"}
+    return "null" if value is None else names.get(type(value), "an object")
+
+
 @check("error")
 def error_matches_envelope(ctx: BodyContext, body: Any) -> None:
     """The body is OpenAI's error envelope: `{"error": {"message", "type", "param", "code"}}`, nothing else."""
     if _error(body) is None:
         ctx.report(
-            "not an OpenAI error envelope: no `error` object at the top level",
+            f"not an OpenAI error envelope: no `error` object at the top level ({_what(body)})",
             pointer="/error",
             expected={"error": {"message": "...", "type": "...", "param": None, "code": "..."}},
             received=body,

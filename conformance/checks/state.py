@@ -56,8 +56,8 @@ def _sequence(ctx: StreamContext) -> None:
 def _lifecycle(ctx: StreamContext, event: dict[str, Any], etype: str) -> None:
     response = event.get("response")
     rid = response.get("id") if isinstance(response, dict) else None
-    if etype == ctx.families.created and ctx.created_id is None:
-        ctx.created_id = rid
+    if ctx.created_id is None and (etype == ctx.families.created or ctx.events == 1):
+        ctx.created_id = rid  # a resumed stream has no creation event: its first snapshot names the response
     if etype in ctx.families.terminal:
         if ctx.terminal_type is None:
             ctx.terminal_type, ctx.terminal_at, ctx.terminal_response = etype, ctx.frame_index, response
