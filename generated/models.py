@@ -1151,6 +1151,12 @@ class MCPToolFilter(_Model):
         extra="allow",
     )
     read_only: bool | None = None
+    """
+    Indicates whether or not a tool modifies data or is read-only. If an
+    MCP server is [annotated with `readOnlyHint`](https://modelcontextprotocol.io/specification/2025-06-18/schema#toolannotations-readonlyhint),
+    it will match this filter.
+
+    """
     tool_names: Annotated[list[str] | None, Field(title="MCP allowed tools")] = None
     """
     List of allowed tool names.
@@ -1210,9 +1216,12 @@ class ModelResponseProperties(_Model):
     temperature: ModelResponsePropertiesTemperature | None = None
     top_logprobs: ModelResponsePropertiesTopLogprobs | None = None
     top_p: ModelResponsePropertiesTopP | None = None
-    user: Annotated[str | None, Field(deprecated=True)] = None
+    user: Annotated[str | None, Field(deprecated=True, examples=["user-1234"])] = None
     """
-    Deprecated end-user id. OpenAI echoes `null` when the request did not set it.
+    This field is being replaced by `safety_identifier` and `prompt_cache_key`. Use `prompt_cache_key` instead to maintain caching optimizations.
+    A stable identifier for your end-users.
+    Used to boost cache hit rates by better bucketing similar requests and  to help OpenAI detect and prevent abuse. [Learn more](/docs/guides/safety-best-practices#safety-identifiers).
+
     """
 
 
@@ -1638,6 +1647,11 @@ class TextResponseFormatJsonSchema(_Model):
         extra="allow",
     )
     description: str | None = None
+    """
+    A description of what the response format is for, used by the model to
+    determine how to respond in the format.
+
+    """
     name: str | None = None
     """
     The name of the response format. Must be a-z, A-Z, 0-9, or contain

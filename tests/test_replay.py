@@ -18,13 +18,13 @@ from conformance.sse import read_frames
 from generated import Response, parse_error, parse_event
 from generated.envelope import NotAnErrorEnvelope
 from generated.events import UnknownEvent
-from tests.paths import CORPUS, REPO, SEEDS
+from tests.paths import CORPUS, REPO, SEEDS, corpus_files
 
 
 def test_corpus_is_clean_under_its_profiles(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", str(CORPUS)]) == 0
     out = capsys.readouterr().out
-    assert "48 recordings: 0 failed" in out and "sse_event_line_before_data" in out
+    assert f"{len(corpus_files())} recordings: 0 failed" in out and "sse_event_line_before_data" in out
 
 
 def test_openai_recordings_pass_under_openai_and_fail_under_strict() -> None:
@@ -34,7 +34,7 @@ def test_openai_recordings_pass_under_openai_and_fail_under_strict() -> None:
 
 def test_corpus_fails_without_profiles() -> None:
     failed = {r.recording.provider for r in replay([CORPUS], "openai") if r.failed}
-    assert failed == {"bedrock", "deepseek", "openrouter", "xai"}
+    assert failed == {"bedrock", "deepseek", "githubcopilot", "openrouter", "xai"}
 
 
 def test_seed_providers_show_their_real_deviations() -> None:
@@ -56,10 +56,10 @@ def test_reports(tmp_path: Path) -> None:
     assert not any(r["live"] for r in data["recordings"])
     assert ET.parse(paths["xml"]).getroot().tag == "testsuites"
     markdown = paths["md"].read_text()
-    assert "| `sse_event_line_before_data` |" in markdown and "**2 recordings: 0 failed;" in markdown
+    assert "| `sse_event_line_before_data` |" in markdown and "**8 recordings: 0 failed;" in markdown
     page = paths["html"].read_text()
     assert (
-        '<p class="verdict pass">2 recordings: 0 failed;' in page and "<code>sse_event_line_before_data</code>" in page
+        '<p class="verdict pass">8 recordings: 0 failed;' in page and "<code>sse_event_line_before_data</code>" in page
     )
     assert page.count("<details>") == sum(bool(r["findings"]) for r in data["recordings"])  # nothing failed: closed
     assert list(tmp_path.glob(".*")) == []  # atomic writes leave no temporary files
