@@ -56,7 +56,11 @@ class BundleValidator:
                     yield from self._report(f"event {number}", validator, payload)
                     continue
                 issues = self.leaves.check(self.event_names["response.output_item.added"], payload, strict_only=True)
-                yield from (f"event {number} {i.pointer}: {i.message}" for i in issues if not _snapshot_gap(i.pointer, i.message))
+                yield from (
+                    f"event {number} {i.pointer}: {i.message}"
+                    for i in issues
+                    if not _snapshot_gap(i.pointer, i.message)
+                )
 
     @staticmethod
     def _report(where: str, validator: Draft202012Validator, value: Any) -> Iterator[str]:

@@ -32,8 +32,11 @@ def test_every_provider_has_a_profile() -> None:
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))
 def test_profiles_name_registered_checks(name: str) -> None:
+    import fnmatch
+
     profile = load_profile(name)
-    assert {d.check for d in profile.deviations} <= set(load_all())
+    checks = set(load_all())
+    assert all(fnmatch.filter(checks, d.check) for d in profile.deviations)
 
 
 def test_openai_profile_excuses_nothing() -> None:
