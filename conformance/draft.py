@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import yaml
 
 from conformance.profiles import Deviation, Profile, load_profile, parse_profile
@@ -110,9 +111,8 @@ def _kept(dev: Deviation) -> list[str]:
 
 def _added(group: Group) -> list[str]:
     q = json.dumps
-    out = [
-        f"  - check: {q(group.check)}  # {group.count} finding{'s' if group.count != 1 else ''}, e.g. {_one_line(group.example)}"
-    ]
+    many = "s" if group.count != 1 else ""
+    out = [f"  - check: {q(group.check)}  # {group.count} finding{many}, e.g. {_one_line(group.example)}"]
     out += [f"    pointer: {q(group.pointer)}"] if group.pointer else []
     out.append('    why: ""  # fill in: what does the provider do here?')
     out.append(f"    evidence: {q(group.evidence)}")
