@@ -9,7 +9,7 @@
     findings = check_error(status, headers, body_bytes, content_type=..., profile="deepseek")
 
 Each `Finding` names its check (the function's name), where it happened (source, event index,
-sequence_number, JSON Pointer), expected and received values, severity (failure, deviation, drift)
+sequence_number, JSON Pointer), expected and received values, severity (failure, deviation, drift, undocumented)
 and how to reproduce it. `replay(paths)` checks recordings; `load_profile(name)` reads
 spec/profiles/NAME.yaml; `REGISTRY` lists the checks. Names are imported on first use, so that
 `respkit --help` stays fast.

@@ -126,3 +126,17 @@ def test_provider_profiles_name_the_models_of_their_recordings() -> None:
             assert re.search(rf'"model":\s*"{re.escape(model)}', seen), (name, model)
             checked += 1
     assert checked >= 10  # six provider profiles name their models
+
+
+def test_the_readme_profile_example_is_a_valid_profile(tmp_path: Path) -> None:
+    readme = (PROFILES.parent.parent / "README.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```yaml\n(name: acme.*?)```", readme, re.S)
+    path = tmp_path / "acme.yaml"
+    path.write_text(example)
+    profile = load_profile_file(path)
+    error = Finding(
+        "response_matches_schema", Severity.FAILURE, 'Response: "error" is a required property', pointer="/error"
+    )
+    assert profile.classify(error).severity is Severity.DEVIATION
+    other = Finding("response_matches_schema", Severity.FAILURE, "Response: 3 is not a string", pointer="/error")
+    assert profile.classify(other).severity is Severity.FAILURE
