@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import Any
@@ -27,6 +28,34 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--json", metavar="PATH", dest="json_report", help="write a JSON report")
     group.add_argument("--markdown", metavar="PATH", help="write a Markdown report")
     group.add_argument("--html", metavar="PATH", help="write an HTML report")
+
+
+#: the bounds of `conformance.limits` and what each does
+BOUNDS = {
+    "deadline": "seconds the whole run may talk to the target; then it ends as unreachable (exit 3)",
+    "max_stream_seconds": "seconds one stream may take; a longer one is cut and reported",
+    "max_stream_bytes": "bytes one stream may send; a longer one is cut and reported",
+    "max_body_bytes": "bytes one body that is not a stream may have; a larger one is reported, not parsed",
+    "max_findings": "findings kept per check and stream or body; the rest are counted in one finding",
+    "max_spec_bytes": "bytes a spec file or download may have",
+    "max_yaml_nodes": "nodes a YAML spec may have with its aliases expanded (an alias bomb has billions)",
+}
+#: the bounds each kind of command takes
+LIVE_BOUNDS = ("deadline", "max_stream_seconds", "max_stream_bytes", "max_body_bytes", "max_findings")
+REPLAY_BOUNDS = ("max_body_bytes", "max_findings")
+SPEC_BOUNDS = ("max_spec_bytes", "max_yaml_nodes")
+
+
+def _bound_options(parser: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
+    """The bounds a command takes, each with its default in the help."""
+    from conformance.limits import Limits, option
+
+    group = parser.add_argument_group("bounds (each has a default; hitting one is reported, never a hang)")
+    defaults = Limits()
+    for name in names:
+        default = getattr(defaults, name)
+        help_text = f"{BOUNDS[name]} (default: {default:g})"
+        group.add_argument(option(name), type=type(default), metavar="N", help=help_text)
 
 
 def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
@@ -79,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
     check.add_argument("--no-schemathesis", action="store_true", help="skip the schemathesis phase")
     check.add_argument("--no-replay", action="store_true", help="with no --base-url: skip replaying bundled recordings")
-    check.add_argument("--timeout", type=float, default=60.0, help="per-request timeout in seconds")
+    check.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for any answer or data")
+    _bound_options(check, LIVE_BOUNDS)
     _report_options(check)
     check.add_argument(
         "--reports-dir",
@@ -93,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="check recorded examples (.json, .sse, .error.json files or folders)")
     replay.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the bundled recordings)")
     replay.add_argument("--profile", help="profile for every recording (default: sidecar, then folder name)")
+    _bound_options(replay, REPLAY_BOUNDS)
     _report_options(replay)
     replay.set_defaults(handler=_lazy("conformance.commands:replay"))
 
@@ -103,13 +134,28 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--profile", help="profile named in the recordings' sidecars (a name or a profile file)")
     record.add_argument("--model", help="model to ask for (default: the profile's, else gpt-4.1-mini)")
     record.add_argument("--reasoning-model", help="model for the reasoning scenario (default: the profile's)")
-    record.add_argument("--timeout", type=float, default=60.0)
+    record.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for any answer or data")
+    _bound_options(record, LIVE_BOUNDS)
     record.set_defaults(handler=_lazy("conformance.live.commands:record"))
 
     selftest = sub.add_parser("selftest", help="mutate conformant recordings and report the share of mutants killed")
     selftest.add_argument("paths", nargs="*", metavar="PATH")
     selftest.add_argument("--min-score", type=float, default=0.99)
     selftest.set_defaults(handler=_lazy("conformance.commands:selftest"))
+
+    profile = sub.add_parser("profile", help="provider profiles: draft one from a provider's recordings")
+    profile_sub = profile.add_subparsers(dest="profile_command", metavar="PROFILE_COMMAND", required=True)
+    draft = profile_sub.add_parser(
+        "draft",
+        help="replay recordings and write a profile of their disagreements, each `why` left to fill in",
+        epilog="example: respkit profile draft recordings/acme/ --name acme  (writes acme.yaml)",
+    )
+    draft.add_argument("paths", nargs="+", metavar="RECORDINGS", help="the provider's recordings (files or folders)")
+    draft.add_argument("--name", required=True, help="the provider's name (the profile's `name`)")
+    draft.add_argument("--base", default="openai", help="profile to replay under and start from (default: openai)")
+    draft.add_argument("--out", metavar="PATH", help="where to write the draft (default: NAME.yaml here)")
+    draft.add_argument("--force", action="store_true", help="replace an existing file at --out")
+    draft.set_defaults(handler=_lazy("conformance.commands:profile_draft"))
 
     serve = sub.add_parser("serve", help="run the reference server")
     serve.add_argument("--host", default="127.0.0.1")
@@ -127,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--package", metavar="NAME", default="generated", help="the package's name (with --out)")
     generate.add_argument("--spec", metavar="PATH_OR_URL", help="a copy of the pinned spec (same sha256)")
     generate.add_argument("--config", metavar="PATH", help="spec config (default: spec/respkit.yaml)")
+    _bound_options(generate, SPEC_BOUNDS)
     generate.set_defaults(handler=_lazy("generator.commands:generate"))
 
     spec = sub.add_parser("spec", help="compare spec versions, update the pin")
@@ -136,10 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("new", metavar="NEW")
     diff.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     diff.add_argument("--output", metavar="PATH", help="write the diff to PATH instead of standard output")
+    _bound_options(diff, SPEC_BOUNDS)
     diff.set_defaults(handler=_lazy("generator.commands:spec_diff"))
     update = spec_sub.add_parser("update", help="move the pin to a new spec and regenerate")
     update.add_argument("--from", dest="source", required=True, metavar="PATH_OR_URL")
     update.add_argument("--config", metavar="PATH", help="spec config (default: spec/respkit.yaml)")
+    _bound_options(update, SPEC_BOUNDS)
     update.set_defaults(handler=_lazy("generator.commands:spec_update"))
     return parser
 
@@ -147,30 +196,41 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from conformance.limits import from_args, using
+    from conformance.redaction import redacting_output
+
+    with redacting_output():  # the console's redaction point: errors and tracebacks included
+        try:
+            with using(from_args(args)):
+                code: int = args.handler(args)
+        except Exception as exc:
+            return _failed(exc)
+        except KeyboardInterrupt:
+            print("respkit: interrupted", file=sys.stderr)
+            return 130
+    return code
+
+
+def _failed(exc: Exception) -> int:
+    """One line on standard error for what stopped a command, and its exit code."""
     from generator.errors import SpecError
 
-    try:
-        code: int = args.handler(args)
-    except (SpecError, UsageError) as exc:
+    if isinstance(exc, (SpecError, UsageError)):
         print(f"respkit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except TargetUnreachable as exc:
+    if isinstance(exc, TargetUnreachable):
         print(f"respkit: error: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
-    except OSError as exc:  # a report or output path that cannot be written
+    if isinstance(exc, OSError):  # a report or output path that cannot be written
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"respkit: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("respkit: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        if os.environ.get("RESPKIT_DEBUG"):
-            raise
+    if os.environ.get("RESPKIT_DEBUG"):
+        traceback.print_exc()
+    else:
         detail = f"{type(exc).__name__}: {exc}"
         print(f"respkit: internal error: {detail} (set RESPKIT_DEBUG=1 for details)", file=sys.stderr)
-        return EXIT_USAGE
-    return code
+    return EXIT_USAGE
 
 
 def run(argv: Sequence[str] | None = None) -> Any:  # pragma: no cover - console entry for `python -m`

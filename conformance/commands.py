@@ -8,11 +8,12 @@ from pathlib import Path
 
 from conformance.cli import EXIT_FAIL, EXIT_OK, UsageError
 from conformance.console import print_results
+from conformance.findings import Finding, Severity, Source
+from conformance.limits import current, option, size
 from conformance.mutate import Score, conformant, kill, mutants
 from conformance.profiles import ProfileError, load_profile
 from conformance.recordings import HERE as BUNDLED
-from conformance.replay import RecordingError
-from conformance.replay import replay as run_replay
+from conformance.replay import Recording, RecordingError, Result, check_recording, discover, load_recording
 from conformance.reports import write_reports
 from conformance.schema import default_validators
 
@@ -21,12 +22,38 @@ def _results(paths: list[str], profile: str | None) -> list:  # type: ignore[typ
     try:
         if profile:
             load_profile(profile)
-        results = run_replay([Path(p) for p in paths] or None, profile)
+        results = replay_recordings([Path(p) for p in paths] or [BUNDLED], profile)
     except (ProfileError, RecordingError) as exc:
         raise UsageError(str(exc)) from None
     if not results:  # a gate pointed at the wrong folder must not pass
         raise UsageError(f"no recordings (.json, .sse, .error.json) in {', '.join(paths) or 'the bundled folder'}")
     return results
+
+
+def replay_recordings(paths: list[Path], profile: str | None = None) -> list[Result]:
+    """Every recording in `paths` checked, within the run's bounds."""
+    return [_within_bounds(load_recording(p, profile)) for p in discover(paths)]
+
+
+def _within_bounds(rec: Recording) -> Result:
+    """A recording checked; a body that is not a stream and is larger than `--max-body-bytes` (it would be
+    read whole to be parsed) is reported as such instead. Streams are read in bounded memory."""
+    bound, found = current().max_body_bytes, rec.path.stat().st_size
+    if rec.kind == "stream" or found <= bound:
+        return check_recording(rec)
+    source = Source.recording(rec.display)
+    message = f"the recording has {size(found)}, more than {option('max_body_bytes')} {size(bound)}: not checked"
+    finding = Finding(
+        check="within_bounds",
+        severity=Severity.FAILURE,
+        message=message,
+        source=source.name,
+        operation=rec.operation or "",
+        expected=f"a body within {size(bound)} (raise {option('max_body_bytes')} to check it)",
+        received=size(found),
+        reproduce=f"{source.reproduce} {option('max_body_bytes')} {found}",
+    )
+    return Result(rec, [finding])
 
 
 def replay(args: argparse.Namespace) -> int:
@@ -57,12 +84,13 @@ def _reference_recordings(folder: Path) -> None:
     """The reference server's answers to every live scenario, recorded into `folder`: conformant, complete
     streams (the tests hold them to the published spec), so that every stream operator has work."""
     from conformance.live import Session, run_scenarios
-    from conformance.live.commands import LOCAL_KEY, LOCAL_MODEL, LOCAL_REASONING_MODEL, write_recordings
+    from conformance.live.commands import LOCAL_KEY, LOCAL_MODEL, LOCAL_REASONING_MODEL, Recorder
     from conformance.server import run_server
 
-    with run_server(api_keys={LOCAL_KEY}) as url, Session(url, LOCAL_KEY, "RESPKIT_LOCAL_KEY") as session:
-        run_scenarios(session, load_profile("strict"), LOCAL_MODEL, LOCAL_REASONING_MODEL)
-        write_recordings(session.exchanges, folder, ("reference", "strict"), LOCAL_KEY)
+    with run_server(api_keys={LOCAL_KEY}) as url, Recorder(folder, ("reference", "strict")) as recorder:
+        with Session(url, LOCAL_KEY, "RESPKIT_LOCAL_KEY", keep_whole=True) as session:
+            run_scenarios(session, load_profile("strict"), LOCAL_MODEL, LOCAL_REASONING_MODEL, settle=recorder.add)
+        recorder.finish()
 
 
 def selftest(args: argparse.Namespace) -> int:
@@ -88,3 +116,24 @@ def _selftest(paths: list[str], min_score: float) -> int:
         f"({found.share:.1%}); target {min_score:.0%}"
     )
     return EXIT_OK if found.share >= min_score else EXIT_FAIL
+
+
+def profile_draft(args: argparse.Namespace) -> int:
+    """`respkit profile draft`: write a reviewed-to-be profile under which the recordings replay clean."""
+    from conformance.draft import draft, replay_under, summary
+    from conformance.reports import write_atomic
+
+    out = Path(args.out or f"{args.name}.yaml")
+    if out.exists() and not args.force:
+        raise UsageError(f"{out}: exists; give another --out, or --force to replace it")
+    paths = [Path(p) for p in args.paths]
+    try:
+        made = draft(paths, args.name, args.base)
+    except (ProfileError, RecordingError) as exc:
+        raise UsageError(str(exc)) from None
+    if not made.recordings:
+        raise UsageError(f"no recordings (.json, .sse, .error.json) in {', '.join(args.paths)}")
+    write_atomic(out, made.text)
+    print(f"wrote {out}: {summary(made, replay_under(made, paths))}")
+    print("review it: fill in each `why`, narrow or drop what the provider should fix; then --profile", out)
+    return EXIT_OK

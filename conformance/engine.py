@@ -23,7 +23,7 @@ from conformance.checks.context import BodyContext, StreamContext
 from conformance.checks.families import Families, derive
 from conformance.checks.framing import clean
 from conformance.checks.state import observe
-from conformance.findings import Finding, Source
+from conformance.findings import Capped, Finding, Source, capped
 from conformance.profiles import DEFAULT, Profile, load_profile
 from conformance.schema import SpecValidators, default_validators
 from conformance.sse import Frame, SseReader
@@ -183,6 +183,7 @@ def check_stream(
     val = validators or default_validators()
     plan = plan_for(val)
     ctx = StreamContext(val, plan.families, source or Source("stream"), prof.options(complete), content_type)
+    ctx.findings = findings = capped()
     _run(ctx, plan.start)
     reader = SseReader()
     for chunk in chunks:
@@ -192,7 +193,7 @@ def check_stream(
         _frame(ctx, plan, frame)
     ctx.frame_index = -1
     _run(ctx, plan.end)
-    return [prof.classify(f) for f in ctx.findings]
+    return [prof.classify(f) for f in findings.closed()]
 
 
 def _parse(body: bytes | str) -> tuple[Any, str | None]:
@@ -214,6 +215,7 @@ def check_json_body(
     prof = _profile(profile)
     val = validators or default_validators()
     ctx = BodyContext(val, source or Source("response"), prof.options(), content_type, 200)
+    ctx.findings = capped()
     return _check_body(ctx, prof, body, plan_for(val).body)
 
 
@@ -233,6 +235,7 @@ def check_error(
     ctx = BodyContext(
         val, source or Source("error"), prof.options(), content_type, status, dict(headers or {}), "error"
     )
+    ctx.findings = capped()
     return _check_body(ctx, prof, body, plan_for(val).error)
 
 
@@ -242,7 +245,7 @@ def _check_body(ctx: BodyContext, prof: Profile, body: bytes | str, checks: tupl
         _run(ctx, plan_for(ctx.validators).unparsed, body, problem)
     else:
         _run(ctx, checks, parsed)
-    return [prof.classify(f) for f in ctx.findings]
+    return _closed(ctx, prof)
 
 
 def check_operation_body(
@@ -261,11 +264,12 @@ def check_operation_body(
     prof = _profile(profile)
     val = validators or default_validators()
     ctx = BodyContext(val, source or Source(operation, operation), prof.options(), content_type, 200)
+    ctx.findings = capped()
     plan = plan_for(val)
     parsed, problem = _parse(body)
     if problem is not None:
         _run(ctx, plan.unparsed, body, problem)
-        return [prof.classify(f) for f in ctx.findings]
+        return _closed(ctx, prof)
     _run(ctx, [c for c in plan.body if c[0] in OPERATION_BODY_CHECKS], parsed)
     if schema is not None:
         ctx.check = "operation_response_matches_schema"
@@ -273,7 +277,13 @@ def check_operation_body(
             message = f"the {operation} body does not match {schema}: {issue.message}"
             ref = f"#/components/schemas/{schema}"
             ctx.report(message, pointer=issue.pointer, expected=ref, received=parsed, basis=issue.basis, note=issue.why)
-    return [prof.classify(f) for f in ctx.findings]
+    return _closed(ctx, prof)
+
+
+def _closed(ctx: BodyContext, prof: Profile) -> list[Finding]:
+    """A body's findings (at most `--max-findings` per check, the rest counted), classified by the profile."""
+    found = ctx.findings
+    return [prof.classify(f) for f in (found.closed() if isinstance(found, Capped) else found)]
 
 
 #: the body checks that hold for any operation's JSON body, not only for a `Response`

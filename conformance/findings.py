@@ -129,6 +129,43 @@ def cut(value: Any, limit: int = 300, lines: int = 4) -> str:
     return short
 
 
+class Capped(list[Finding]):
+    """The findings of one stream or body, at most `limit` per check: one broken recording must not fill
+    memory, the console and every report. The rest are counted; `closed()` adds, per check that was cut,
+    one finding saying how many (a copy of the first one cut, so a profile classifies it as that one)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.kept: dict[str, int] = {}
+        self.cut: dict[str, tuple[Finding, int]] = {}
+
+    def append(self, finding: Finding) -> None:
+        kept = self.kept.get(finding.check, 0)
+        if kept < self.limit:
+            self.kept[finding.check] = kept + 1
+            super().append(finding)
+            return
+        first, count = self.cut.get(finding.check, (finding, 0))
+        self.cut[finding.check] = (first, count + 1)
+
+    def closed(self) -> list[Finding]:
+        """The findings kept, then one per check that was cut."""
+        return [*self, *(self._told(first, count) for first, count in self.cut.values())]
+
+    def _told(self, first: Finding, count: int) -> Finding:
+        more = f"{count} more finding{'s' if count > 1 else ''} of this check"
+        told = f"{more} cut here (--max-findings {self.limit} per check and stream); the first of them: "
+        return Finding.build({**first.__dict__, "message": told + first.message})
+
+
+def capped() -> Capped:
+    """An empty `Capped` at the run's `--max-findings`."""
+    from conformance.limits import current
+
+    return Capped(current().max_findings)
+
+
 def after_head(findings: list[Finding], head: int) -> list[Finding]:
     """The findings of a resumed stream that lie in it, not in the `head` frames it was read after."""
     return [f for f in findings if f.event_index is None or f.event_index >= head] if head else findings

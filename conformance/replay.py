@@ -4,11 +4,13 @@ sidecar `NAME.meta.yaml`, else a row of an `INDEX.md` table beside its folder), 
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import itertools
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,7 @@ from conformance.findings import Finding, Severity, Source, after_head
 from conformance.operations import FALLBACK, Match, infer
 from conformance.profiles import DEFAULT, Profile, available, load_profile
 from conformance.recordings import HERE as BUNDLED
-from conformance.sse import head_through
+from conformance.sse import head_through, looks_like_event_stream
 
 SUFFIXES = (".error.json", ".sse", ".json")
 CHUNK = 64 * 1024
@@ -75,13 +77,46 @@ def kind_of(path: Path) -> str | None:
 
 
 def discover(paths: list[Path]) -> Iterator[Path]:
+    """The recordings in `paths` (files, and folders searched through), each one a file respkit can read.
+    A folder or file that cannot be read, a symbolic link loop or an `.sse` file that is no event stream
+    is an error naming it, never skipped: a CI gate must not pass on what it never read."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and kind_of(p))
-        elif path.is_file():
-            yield path
+            yield from sorted(_walk(path))
         else:
-            raise RecordingError(f"{path}: no such file or folder")
+            yield _readable(path)
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    def failed(exc: OSError) -> None:
+        raise RecordingError(f"{display(Path(exc.filename or folder))}: cannot read the folder: {exc.strerror}")
+
+    for root, _, names in os.walk(folder, onerror=failed):
+        yield from (_readable(p) for p in (Path(root, n) for n in names) if kind_of(p))
+
+
+#: how much of an `.sse` file is read to tell an event stream from other bytes
+SNIFF = 64 * 1024
+
+
+def _readable(path: Path) -> Path:
+    """`path`, when it is a regular file respkit can read (and, for `.sse`, reads as an event stream)."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise RecordingError(f"{display(path)}: not a regular file")
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF)
+    except FileNotFoundError:
+        broken = path.is_symlink()
+        raise RecordingError(f"{path}: {'a broken symbolic link' if broken else 'no such file or folder'}") from None
+    except OSError as exc:
+        why = "a symbolic link loop" if exc.errno == errno.ELOOP else f"cannot read: {exc.strerror}"
+        raise RecordingError(f"{path}: {why}") from None
+    if kind_of(path) == "stream" and not looks_like_event_stream(head):
+        raise RecordingError(
+            f"{display(path)}: not an event stream (no data, event, id or retry line in its first {SNIFF // 1024} KiB)"
+        )
+    return path
 
 
 def display(path: Path) -> str:

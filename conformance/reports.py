@@ -12,18 +12,20 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from conformance.findings import Finding, Severity
+from conformance.redaction import redact
 from conformance.replay import Result, display
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename it into place."""
+    """Write to a temporary file beside `path`, then rename it into place; secrets redacted (every report
+    is written here)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(redact(text))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

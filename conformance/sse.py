@@ -10,7 +10,8 @@ only; unknown fields are ignored; a blank line dispatches the event, unless its 
 Where the rules say to discard, the reader keeps what it saw so that checks can report it: a trailing
 event without its blank line is returned with `terminated=False` (a browser would drop it), bytes that
 are not UTF-8 are decoded with U+FFFD and their offset recorded, and the order of the `event` and
-`data` fields is kept. Chunks are consumed as they arrive; only the current line and event are held.
+`data` fields is kept. Chunks are consumed as they arrive; only the current line and event are held,
+and a long line costs time in proportion to its length (its chunks are joined once, when it ends).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class SseReader:
     """Feed it chunks with `feed()`, then call `close()`; both return the frames completed so far."""
 
     def __init__(self) -> None:
-        self._pending = b""
+        #: the chunks of the line still arriving (joined once its end arrives)
+        self._pending: list[bytes] = []
         self._skip_lf = False
         self._started = False
         self._offset = 0
@@ -68,10 +70,14 @@ class SseReader:
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
                 self._offset += 1
-        buf = self._pending + chunk if self._pending else chunk
+        if self._started and b"\n" not in chunk and b"\r" not in chunk:
+            self._pending.append(chunk)  # the middle of a line: nothing to read until it ends
+            return []
+        buf = b"".join([*self._pending, chunk]) if self._pending else chunk
+        self._pending = []
         if not self._started:
             if len(buf) < 3 and b"\xef\xbb\xbf".startswith(buf):
-                self._pending = buf
+                self._pending = [buf]
                 return []
             self._started = True
             if buf.startswith(b"\xef\xbb\xbf"):
@@ -80,9 +86,8 @@ class SseReader:
         if b"\r" not in buf:
             return self._lf_only(buf)
         lines = buf.splitlines(keepends=True)
-        self._pending = b""
         if lines and not lines[-1].endswith((b"\n", b"\r")):
-            self._pending = lines.pop()
+            self._pending = [lines.pop()]
         elif buf.endswith(b"\r"):
             self._skip_lf = True
         return self._lines(lines)
@@ -98,7 +103,7 @@ class SseReader:
     def _lf_only(self, buf: bytes) -> list[Frame]:
         """The common case (LF line ends only): decode every complete line at once."""
         end = buf.rfind(b"\n")
-        self._pending = buf[end + 1 :]
+        self._pending = [buf[end + 1 :]] if end + 1 < len(buf) else []
         if end < 0:
             return []
         body = buf[: end + 1]
@@ -157,7 +162,7 @@ class SseReader:
         """End of stream: a last line without its line end, and an event without its blank line."""
         out: list[Frame] = []
         if self._pending:
-            raw, self._pending = self._pending, b""
+            raw, self._pending = b"".join(self._pending), []
             frame = self._line(raw)
             if frame is not None:
                 out.append(frame)
@@ -231,6 +236,16 @@ def read_frames(chunks: Iterable[bytes]) -> Iterator[Frame]:
     for chunk in chunks:
         yield from reader.feed(chunk)
     yield from reader.close()
+
+
+#: a line an event stream is made of: a field the reader acts on (`data`, `event`, `id`, `retry`)
+_FIELD_LINE = re.compile(rb"(?m)^(?:\xef\xbb\xbf)?(?:data|event|id|retry)(?::|\r?$)")
+
+
+def looks_like_event_stream(head: bytes) -> bool:
+    """Whether the start of a body reads as an event stream: empty, or with a line that is a field the
+    reader acts on. Other bytes (random, a JSON body) would only be counted as a stream of 0 events."""
+    return not head.strip() or _FIELD_LINE.search(head) is not None
 
 
 def head_through(body: bytes, sequence_number: int) -> tuple[bytes, int] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import keyword
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,10 +22,27 @@ def _usage(message: str) -> Exception:
     return UsageError(message)
 
 
+#: what the generated package imports: a package of one of these names would shadow it
+RUNTIME_IMPORTS = frozenset({"httpx", "pydantic"})
+
+
+def _package_problem(name: str) -> str | None:
+    """Why `name` cannot be the generated package's name (None: it can): `import NAME` must work, and
+    must not hide the standard library or a package the generated code imports."""
+    if not name.isidentifier() or keyword.iskeyword(name):
+        return "is not a valid Python package name (`import NAME` must work)"
+    if name in sys.stdlib_module_names:
+        return "would shadow the standard library module of that name"
+    if name in RUNTIME_IMPORTS:
+        return "would shadow a package the generated code imports"
+    return None
+
+
 def generate(args: argparse.Namespace) -> int:
     package = args.package
-    if not package.isidentifier():
-        raise _usage(f"--package {package!r} is not a valid Python package name")
+    problem = _package_problem(package)
+    if problem is not None:
+        raise _usage(f"--package {package!r} {problem}")
     if package != "generated" and not args.out:
         raise _usage("--package NAME needs --out DIR: the repository's own package is always `generated`")
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():

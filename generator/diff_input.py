@@ -14,7 +14,7 @@ from generator.config import DEFAULT_CONFIG, Config, display_path, load_config
 from generator.diff import SpecDiff, diff, version
 from generator.errors import SpecError
 from generator.overlay import apply, load_overlay
-from generator.source import Spec, is_url, load_spec
+from generator.source import DIFF_HINT, Spec, is_url, load_spec
 
 DEFAULT_PATHS = ("/responses", "/responses/*")
 CONFIG_MAX_BYTES = 256_000
@@ -66,11 +66,12 @@ def load_side(source: str) -> Side:
     (its pinned spec, sha256 checked, its paths and overlays)."""
     if looks_like_config(source):
         config = load_config(Path(source))
-        return side_of(load_spec(pinned_source(config), config.upstream.sha256), config.paths, config.overlays)
+        spec = load_spec(pinned_source(config), config.upstream.sha256, DIFF_HINT)
+        return side_of(spec, config.paths, config.overlays)
     if DEFAULT_CONFIG.is_file():
         default = load_config()
-        return side_of(load_spec(source), default.paths, default.overlays)
-    return side_of(load_spec(source), DEFAULT_PATHS, ())
+        return side_of(load_spec(source, hint=DIFF_HINT), default.paths, default.overlays)
+    return side_of(load_spec(source, hint=DIFF_HINT), DEFAULT_PATHS, ())
 
 
 def patched(old: Side, new: Side) -> tuple[dict[str, Any], dict[str, Any], list[str]]:

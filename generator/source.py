@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,22 +37,50 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
+#: what to do when a spec cannot be fetched, per command (each names an option that command has)
 OFFLINE_HINT = "; give a local copy with --spec PATH or RESPKIT_SPEC"
+UPDATE_HINT = "; give a local copy with --from PATH"
+DIFF_HINT = "; give a local copy as OLD or NEW"
 
 
-def read_bytes(source: str) -> bytes:
-    if is_url(source):
-        import httpx
+def read_bytes(source: str, hint: str = OFFLINE_HINT) -> bytes:
+    """A spec's bytes, at most `--max-spec-bytes` of them."""
+    return _download(source, hint) if is_url(source) else _read_file(Path(source))
 
-        try:
-            response = httpx.get(source, follow_redirects=True, timeout=60)
-        except httpx.HTTPError as exc:
-            raise SpecError(source, "", f"cannot fetch ({type(exc).__name__}){OFFLINE_HINT}") from None
-        if response.status_code != 200:
-            raise SpecError(source, "", f"cannot fetch (HTTP {response.status_code}){OFFLINE_HINT}")
-        return response.content
-    path = Path(source)
+
+def _too_large(where: str, found: str) -> SpecError:
+    from conformance.limits import current, option
+
+    bound = current().max_spec_bytes
+    return SpecError(where, "", f"{found}, more than {option('max_spec_bytes')} {bound} bytes allows")
+
+
+def _download(url: str, hint: str) -> bytes:
+    import httpx
+
+    from conformance.limits import current
+
+    bound, chunks, got = current().max_spec_bytes, [], 0
     try:
+        with httpx.stream("GET", url, follow_redirects=True, timeout=60) as response:
+            if response.status_code != 200:
+                raise SpecError(url, "", f"cannot fetch (HTTP {response.status_code}){hint}")
+            for chunk in response.iter_bytes():
+                got += len(chunk)
+                if got > bound:
+                    raise _too_large(url, f"the download passed {bound} bytes")
+                chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise SpecError(url, "", f"cannot fetch ({type(exc).__name__}){hint}") from None
+    return b"".join(chunks)
+
+
+def _read_file(path: Path) -> bytes:
+    from conformance.limits import current
+
+    try:
+        if path.is_file() and (found := path.stat().st_size) > current().max_spec_bytes:
+            raise _too_large(display_path(path), f"the file has {found} bytes")
         return path.read_bytes()
     except FileNotFoundError:
         raise SpecError(display_path(path), "", "spec file not found") from None
@@ -67,8 +96,11 @@ def parse(source: str, data: bytes) -> dict[str, Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(where, "", f"not UTF-8 (byte {exc.start})") from None
+    is_json = text.lstrip().startswith("{")
     try:
-        document = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_Loader)
+        if not is_json:
+            _within_nodes(where, text)
+        document = json.loads(text) if is_json else yaml.load(text, Loader=_Loader)
     except json.JSONDecodeError as exc:
         raise SpecError(where, "", f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
     except yaml.YAMLError as exc:
@@ -85,9 +117,52 @@ def parse(source: str, data: bytes) -> dict[str, Any]:
     return document
 
 
-def load_spec(source: str, expected_sha256: str | None = None) -> Spec:
-    """Read, verify (when a sha256 is given) and parse a spec."""
-    data = read_bytes(source)
+#: an anchor (`&name`): without one a YAML document has no alias to expand
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s\[\]{},]")
+
+
+def _within_nodes(where: str, text: str) -> None:
+    """Refuse a YAML document whose aliases expand beyond `--max-yaml-nodes` nodes, before it is loaded:
+    an alias bomb loads in no time as shared objects, then every walk over it takes forever."""
+    from conformance.limits import current, option
+
+    if _ANCHOR.search(text) is None:
+        return
+    bound = current().max_yaml_nodes
+    if _expanded(text, bound) > bound:
+        message = f"its aliases expand to more than {bound} nodes ({option('max_yaml_nodes')}): an alias bomb?"
+        raise SpecError(where, "", message)
+
+
+def _expanded(text: str, bound: int) -> int:
+    """How many nodes the document has with its aliases expanded, counted from the parser's events (each
+    anchor's size kept once); counting stops past `bound`."""
+    sizes: dict[str, int] = {}
+    open_nodes: list[list[Any]] = [[None, 0]]  # [anchor, nodes so far] of each open collection
+
+    def add(count: int, anchor: str | None) -> None:
+        if anchor is not None:
+            sizes[anchor] = count
+        open_nodes[-1][1] += count
+
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            open_nodes.append([event.anchor, 1])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, count = open_nodes.pop()
+            add(count, anchor)
+        elif isinstance(event, yaml.ScalarEvent):
+            add(1, event.anchor)
+        elif isinstance(event, yaml.AliasEvent):
+            add(sizes.get(str(event.anchor), 1), None)
+        if open_nodes[-1][1] > bound:
+            return int(open_nodes[-1][1])
+    return int(open_nodes[0][1])
+
+
+def load_spec(source: str, expected_sha256: str | None = None, hint: str = OFFLINE_HINT) -> Spec:
+    """Read, verify (when a sha256 is given) and parse a spec; `hint` says how to do without the network."""
+    data = read_bytes(source, hint)
     digest = hashlib.sha256(data).hexdigest()
     if expected_sha256 is not None and digest != expected_sha256:
         where = source if is_url(source) else display_path(Path(source))

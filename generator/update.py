@@ -21,7 +21,7 @@ from generator.errors import SpecError
 from generator.overlay import Moot
 from generator.pin import repin
 from generator.pipeline import Prepared, prepare, render
-from generator.source import is_url, load_spec
+from generator.source import UPDATE_HINT, is_url, load_spec
 from generator.staging import commit
 
 
@@ -61,7 +61,7 @@ def _summary(diff: SpecDiff | None) -> str:
 
 def update(config_path: Path | None, source: str) -> Updated:
     config = load_config(config_path)
-    prepared: Prepared = prepare(config, source, verify=False)
+    prepared: Prepared = prepare(config, source, verify=False, hint=UPDATE_HINT)
     files = render(prepared)
     previous, why = _previous(config)
     pin = _pin_value(config, source)

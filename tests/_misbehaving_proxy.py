@@ -5,7 +5,8 @@
 test may swap. Every request is forwarded with httpx to `upstream`; the answer goes back through the
 breakage, which sees the call and may change the request before it is forwarded or the answer after it
 (`faithful` changes nothing). Streams are read whole, then
-passed on; `rewrite_events` edits their events and keeps the SSE framing valid.
+passed on; `rewrite_events` edits their events and keeps the SSE framing valid. An answer with `more` sends
+its body, then what `more` yields as it yields it (a stall, a drip, a stream without end).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from conformance.sse import SseReader
@@ -57,6 +58,8 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes
+    #: chunks sent after `body`, as they are produced (None: the body is the whole answer)
+    more: Callable[[], AsyncIterator[bytes]] | None = None
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -120,6 +123,8 @@ def create_proxy(upstream: str, proxy: Proxy) -> Starlette:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
         call = Call(request.method, path, headers, json.loads(raw) if raw else None)
         answer = await proxy.breakage(call, forward)
+        if answer.more is not None:
+            return StreamingResponse(_sent(answer), status_code=answer.status, headers=answer.headers)
         return Response(answer.body, status_code=answer.status, headers=answer.headers)
 
     @asynccontextmanager
@@ -132,12 +137,25 @@ def create_proxy(upstream: str, proxy: Proxy) -> Starlette:
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)], lifespan=lifespan)
 
 
+async def _sent(answer: Answer) -> AsyncIterator[bytes]:
+    yield answer.body
+    if answer.more is not None:
+        async for chunk in answer.more():
+            yield chunk
+
+
 @contextmanager
 def run_proxy(upstream: str) -> Iterator[Proxy]:
     """Serve a faithful proxy on 127.0.0.1 and a free port; its URL is the upstream's base URL, re-hosted."""
     proxy = Proxy()
     config = uvicorn.Config(
-        create_proxy(upstream, proxy), host=HOST, port=0, log_level="warning", access_log=False, lifespan="on"
+        create_proxy(upstream, proxy),
+        host=HOST,
+        port=0,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,  # an answer that never ends must not keep the proxy from stopping
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="respkit-misbehaving-proxy", daemon=True)

@@ -74,7 +74,7 @@ def test_reader_holds_only_the_current_line() -> None:
     reader = SseReader()
     for _ in range(1000):
         reader.feed(b"data: x\n\n")
-    assert reader._pending == b"" and reader._data == []
+    assert not reader._pending and reader._data == []
 
 
 def test_head_through_a_sequence_number_keeps_the_frames_as_they_were() -> None:

@@ -2,7 +2,8 @@
 
 from conformance.live.runner import check_exchange, run_scenarios
 from conformance.live.scenarios import SCENARIOS, Conversation, scenario
-from conformance.live.session import Exchange, Session, Unreachable, redact
+from conformance.live.session import Exchange, Session, Unreachable
+from conformance.redaction import redact
 
 __all__ = [
     "SCENARIOS",

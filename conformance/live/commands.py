@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +19,9 @@ from conformance.console import print_results
 from conformance.live.fuzz import run_fuzz
 from conformance.live.runner import run_scenarios
 from conformance.live.scenarios import SCENARIOS
-from conformance.live.session import Exchange, Session, redact
+from conformance.live.session import Exchange, Session
 from conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
+from conformance.redaction import redact, redact_bytes
 from conformance.replay import Result
 from conformance.reports import REPORT_OPTIONS, Coverage, write_reports
 from conformance.schema import default_validators
@@ -111,9 +113,10 @@ def check(args: argparse.Namespace) -> int:
             results += run_fuzz(session, profile)
         exchanges = list(session.exchanges)
     if embedded and not args.no_replay:
-        from conformance.replay import replay
+        from conformance.commands import replay_recordings
+        from conformance.recordings import HERE as BUNDLED
 
-        results += replay(None)
+        results += replay_recordings([BUNDLED])
     spec = str(default_validators().version)
     print_results(results, spec, title="respkit check")
     covered = coverage(exchanges)
@@ -126,17 +129,15 @@ def check(args: argparse.Namespace) -> int:
 
 def coverage(exchanges: list[Exchange]) -> Coverage:
     """What a live check exercised, of what the spec defines: operations answered 2xx, stream event types seen."""
-    from conformance.live.scenarios import stream_events
-
     val = default_validators()
     operations = set(val.response_schemas)
     answered = {e.operation for e in exchanges if 200 <= e.status < 300} & operations
-    seen = {event.get("type") for e in exchanges if e.kind == "stream" for event in stream_events(e)}
+    seen = frozenset[str]().union(*(e.event_types() for e in exchanges))
     return Coverage(
         operations=tuple(sorted(operations)),
         answered=tuple(sorted(answered)),
         event_types=len(val.event_types),
-        seen=tuple(sorted(t for t in seen if isinstance(t, str) and t in val.event_types)),
+        seen=tuple(sorted(t for t in seen if t in val.event_types)),
     )
 
 
@@ -148,45 +149,69 @@ def record(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: not a folder")
-    with Session(args.base_url, key, args.api_key_env, timeout=args.timeout) as session:
-        run_scenarios(session, profile, *_models(args, profile, embedded=False))
-        exchanges = list(session.exchanges)
     named = profile.name
     if args.profile and args.profile.endswith((".yaml", ".yml")):  # a profile file: named relative to out/
         named = Path(os.path.relpath(Path(args.profile).resolve(), out.resolve())).as_posix()
-    written = write_recordings(exchanges, out, (profile.name, named), key)
+    with Recorder(out, (profile.name, named)) as recorder:
+        with Session(args.base_url, key, args.api_key_env, timeout=args.timeout, keep_whole=True) as session:
+            run_scenarios(session, profile, *_models(args, profile, embedded=False), settle=recorder.add)
+        written = recorder.finish()
     print(f"recorded {written} exchanges into {out}")
     return EXIT_OK
 
 
-def write_recordings(exchanges: list[Exchange], out: Path, profile: tuple[str, str], key: str) -> int:
-    """Each exchange as a recording with its sidecar in `out`, secrets redacted. All are written aside first
-    and then moved in, so no file appears half-written. `profile`: the provider's name, and the profile as
-    replay will load it."""
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".respkit-record-", dir=out))
-    try:
-        names: dict[int, str] = {}
-        for index, exchange in enumerate(exchanges):
-            names[id(exchange)] = _write(staging, exchange, index, profile, key, names)
-        for path in sorted(staging.iterdir()):
-            os.replace(path, out / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return len(names)
+class Recorder:
+    """Writes exchanges as recordings with sidecars, secrets redacted, as their scenarios end (their bodies
+    are released then). All are written aside first and moved into `out` by `finish`, so no file appears
+    half-written and a run that fails leaves `out` as it was. `profile`: the provider's name, and the
+    profile as replay will load it."""
+
+    def __init__(self, out: Path, profile: tuple[str, str]) -> None:
+        self.out, self.profile = out, profile
+        #: the recordings written, by the exchange's `id()`, so a resumed stream can name the one it resumes
+        self.names: dict[int, str] = {}
+        self.seen = 0
+        self.staging: Path | None = None
+
+    def __enter__(self) -> Recorder:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=".respkit-record-", dir=self.out))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def add(self, exchanges: list[Exchange]) -> None:
+        assert self.staging is not None, "use Recorder as a context manager"
+        for exchange in exchanges:
+            stem = f"{self.seen:02d}_{exchange.scenario}_{exchange.operation}"
+            self.seen += 1
+            written = _write(self.staging, exchange, stem, self.profile, self.names)
+            if written is not None:
+                self.names[id(exchange)] = written
+            exchange.release()
+
+    def finish(self) -> int:
+        """Move every recording into `out`; how many exchanges were recorded."""
+        assert self.staging is not None, "use Recorder as a context manager"
+        for path in sorted(self.staging.iterdir()):
+            os.replace(path, self.out / path.name)
+        return len(self.names)
 
 
 def _write(
-    folder: Path, exchange: Exchange, index: int, profile: tuple[str, str], key: str, written: dict[int, str]
-) -> str:
-    """One exchange as a recording and its sidecar; returns the recording's file name. `profile`: the
-    provider's name, and the profile as replay will load it (a name, or a profile file's path). `written`:
-    the names of the exchanges written before, by `id()`, so that a resumed stream can name the one it resumes."""
+    folder: Path, exchange: Exchange, stem: str, profile: tuple[str, str], written: dict[int, str]
+) -> str | None:
+    """One exchange as a recording of the bytes received (secrets redacted) and its sidecar; returns the
+    recording's file name. A body that is not a stream and was cut at `--max-body-bytes` is not recorded
+    (a part of a JSON body is no recording of it), and that is said on standard error."""
+    if exchange.bound is not None and exchange.kind != "stream":
+        print(f"respkit: note: not recorded: {stem}: {exchange.bound}", file=sys.stderr)
+        return None
     provider, profile_ref = profile
     suffix = {"stream": ".sse", "error": ".error.json"}.get(exchange.kind, ".json")
-    stem = f"{index:02d}_{exchange.scenario}_{exchange.operation}"
-    body = redact(exchange.body.decode("utf-8", "replace"), key)
-    (folder / f"{stem}{suffix}").write_text(body, encoding="utf-8")
+    (folder / f"{stem}{suffix}").write_bytes(redact_bytes(exchange.body))
     meta: dict[str, Any] = {
         "provider": provider,
         "profile": profile_ref,
@@ -194,8 +219,10 @@ def _write(
         "operation": exchange.operation,
         "status": exchange.status,
         "content_type": exchange.content_type,
-        "request": redact(_summary(exchange), key),
+        "request": redact(_summary(exchange)),
     }
+    if exchange.bound is not None or exchange.cut is not None:
+        meta.update(complete=False, cut=redact(exchange.bound or exchange.cut or ""))
     if exchange.kind == "stream" and exchange.resumes is not None and id(exchange.resumes) in written:
         meta["resumes"] = {"recording": written[id(exchange.resumes)], "starting_after": exchange.resumes_after}
     (folder / f"{stem}.meta.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")

@@ -117,8 +117,10 @@ def run_fuzz(session: Session, profile: Profile, examples: int = 8) -> list[Resu
                 "no_server_error", message, expected="a status below 500", received=exchange.status
             )
             findings.append(profile.classify(failure))
+            exchange.release()
             continue
         findings += check_exchange(exchange, profile)
+        exchange.release()
     return [
         Result(
             Recording(

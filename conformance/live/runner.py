@@ -18,8 +18,7 @@ from conformance.schema import default_validators
 def check_exchange(exchange: Exchange, profile: Profile) -> list[Finding]:
     """The engine's verdict on one exchange. Live traffic is never older than the spec, so what the
     engine would call spec drift in a recording is non-conformance here (unless the profile allows it)."""
-    engine = exchange.findings if exchange.findings is not None else _engine(exchange, profile)
-    found = [_live(f, profile) for f in engine]
+    found = [_live(f, profile) for f in _engine_findings(exchange, profile)]
     if exchange.cut is not None:
         cut = exchange.failure(
             "body_read_completely",
@@ -28,7 +27,37 @@ def check_exchange(exchange: Exchange, profile: Profile) -> list[Finding]:
             received=exchange.cut,
         )
         found.insert(0, profile.classify(cut))
+    if exchange.bound is not None:
+        found.insert(0, profile.classify(_bounded(exchange, exchange.bound)))
     return found
+
+
+def _engine_findings(exchange: Exchange, profile: Profile) -> list[Finding]:
+    """The engine's findings; of a body cut at respkit's own bound, only those on what it read whole."""
+    if exchange.bound is None:
+        return exchange.findings if exchange.findings is not None else _engine(exchange, profile)
+    if exchange.kind != "stream":
+        return []  # a part of a JSON body is not JSON: parsing it would be a false finding
+    found = exchange.findings if exchange.findings is not None else _engine(exchange, profile)
+    return before_cut(found)
+
+
+def before_cut(findings: list[Finding]) -> list[Finding]:
+    """A stream's findings without those that respkit's own cut made: the end-of-stream ones (no event),
+    and those on the event the cut left unterminated."""
+    cut_at = next((f.event_index for f in findings if f.check == "sse_event_terminated"), None)
+    return [f for f in findings if f.event_index is not None and (cut_at is None or f.event_index < cut_at)]
+
+
+def _bounded(exchange: Exchange, bound: str) -> Finding:
+    """The finding that says a bound stopped the reading: unchecked is not passed."""
+    what = "stream" if exchange.kind == "stream" else "body"
+    return exchange.failure(
+        "within_bounds",
+        f"respkit stopped reading the {what} at its bound {bound}; raise the bound to check the rest",
+        expected=f"a {what} within respkit's bounds",
+        received=bound,
+    )
 
 
 def _live(finding: Finding, profile: Profile) -> Finding:
@@ -82,8 +111,10 @@ def run_scenarios(
     model: str,
     reasoning_model: str | None,
     names: Sequence[str] | None = None,
+    settle: Callable[[list[Exchange]], None] | None = None,
 ) -> list[Result]:
-    """Run the chosen scenarios (all by default), one `Result` per scenario."""
+    """Run the chosen scenarios (all by default), one `Result` per scenario. `settle` gets each scenario's
+    exchanges once they are checked (default: their bodies are released, keeping what the reports need)."""
     results = []
     session.stream_checker = stream_checker(profile)
     for name in names or list(SCENARIOS):
@@ -103,6 +134,7 @@ def run_scenarios(
         findings = [profile.classify(f) for f in conversation.findings]
         for exchange in exchanges:
             findings += check_exchange(exchange, profile)
+        (settle or release)(exchanges)
         last = exchanges[-1] if exchanges else None
         recording = Recording(
             path=Path(f"live/{name}"),
@@ -117,6 +149,12 @@ def run_scenarios(
         )
         results.append(Result(recording, [_with_reproduce(f, exchanges) for f in findings]))
     return results
+
+
+def release(exchanges: list[Exchange]) -> None:
+    """Drop checked exchanges' bodies: a run keeps what its reports need, not every body it read."""
+    for exchange in exchanges:
+        exchange.release()
 
 
 def _crashed(name: str, exc: Exception, last: Exchange) -> Finding:

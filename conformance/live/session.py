@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import shlex
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,16 +15,9 @@ import httpx
 
 from conformance.cli import TargetUnreachable, UsageError
 from conformance.findings import Finding, Severity, cut
+from conformance.limits import Limits, current, option, size
+from conformance.redaction import redact, register
 from conformance.sse import head_through
-
-SECRET_PATTERNS = (
-    re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"(?i)bearer\s+(?!respkit-wrong-key)[A-Za-z0-9_\-\.=]{8,}"),
-    re.compile(r"xai-[A-Za-z0-9]{8,}"),
-    re.compile(r"gsk_[A-Za-z0-9]{8,}"),
-    re.compile(r"AKIA[0-9A-Z]{16}"),
-)
-
 
 WRONG_KEY = "respkit-wrong-key"  # sent where a scenario needs a key the provider must refuse
 
@@ -55,8 +48,12 @@ class Exchange:
     cut: str | None = None
     #: a stream's findings, made while it arrived (None: the body is checked after it was read)
     findings: list[Any] | None = None
-    #: the body holds only the first KEEP_BYTES of a longer stream
+    #: the body holds only the first KEEP_BYTES of a longer stream (the checks saw it all)
     clipped: bool = False
+    #: the bound (`--max-stream-bytes`, ...) that stopped reading the body, and where; None: read to its end
+    bound: str | None = None
+    #: the event types of a stream whose body was released (`release`), for coverage
+    seen: frozenset[str] | None = None
     #: the stream this one resumes (`starting_after`) and after which sequence_number: the checks read the
     #: original's frames up to there first (see `head`), and report only what they find in this one
     resumes: Exchange | None = None
@@ -69,6 +66,18 @@ class Exchange:
             found = head_through(self.resumes.body, self.resumes_after) if self.resumes is not None else None
             self._head = found or (b"", 0)
         return self._head
+
+    def release(self) -> None:
+        """Drop the body once the checks and its scenario are done with it (a run keeps what the reports
+        need, not every body): a stream keeps the event types it carried."""
+        self.seen = self.event_types()
+        self.body = b""
+
+    def event_types(self) -> frozenset[str]:
+        """The `type` of each JSON event this exchange streamed (none for a body that is not a stream)."""
+        if self.seen is not None:
+            return self.seen
+        return frozenset(_types(self.body)) if self.kind == "stream" else frozenset()
 
     @property
     def content_type(self) -> str | None:
@@ -91,7 +100,8 @@ class Exchange:
         )
 
 
-#: how much of a stream's body an exchange keeps for scenarios and recordings; the checks see it all
+#: how much of a stream's body an exchange keeps for the scenarios when it is checked as it arrives (the
+#: checks see it all; a recording session keeps the whole body, up to `--max-stream-bytes`)
 KEEP_BYTES = 16 * 1024 * 1024
 
 StreamChecker = Callable[["Exchange", Iterator[bytes]], list[Any]]
@@ -108,10 +118,16 @@ class Session:
     exchanges: list[Exchange] = field(default_factory=list)
     #: checks a stream chunk by chunk as it arrives (set by the runner), so memory stays bounded
     stream_checker: StreamChecker | None = None
+    #: keep every body whole (up to its bound), as a recording needs it; else a checked stream keeps KEEP_BYTES
+    keep_whole: bool = False
+    limits: Limits = field(default_factory=current)
     _client: httpx.Client | None = None
+    _ends: float = 0.0
 
     def __enter__(self) -> Session:
+        register(self.api_key)
         self._client = httpx.Client(timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)))
+        self._ends = time.monotonic() + self.limits.deadline
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -140,6 +156,24 @@ class Session:
             parts.append("-H 'Content-Type: application/json' -d " + shlex.quote(json.dumps(body)))
         return redact(" ".join(parts), self.api_key)
 
+    def _left(self) -> float:
+        """Seconds until the run's deadline."""
+        return self._ends - time.monotonic()
+
+    def past_deadline(self, method: str, path: str) -> Unreachable:
+        """The one-line error that ends a run which reached its deadline."""
+        return Unreachable(
+            self._redact(
+                f"{self.base_url} kept the run past its deadline of {self.limits.deadline:g} s "
+                f"(at {method} {path}); raise it with --deadline"
+            )
+        )
+
+    def _timeout(self) -> httpx.Timeout:
+        """`timeout` for each wait (connect, answer, data), never past the run's deadline."""
+        wait = max(min(self.timeout, self._left()), 0.001)
+        return httpx.Timeout(wait, connect=min(wait, 10.0))
+
     def request(
         self,
         scenario: str,
@@ -153,9 +187,12 @@ class Session:
         content_type: str = "application/json",
         resumes: tuple[Exchange, int] | None = None,
     ) -> Exchange:
-        """Send one request and read the whole response (streams are read as bytes as they come).
-        `resumes`: the exchange whose stream this request resumes, and after which sequence_number."""
+        """Send one request and read the whole response (streams are read as bytes as they come), within
+        the run's bounds. `resumes`: the exchange whose stream this request resumes, and after which
+        sequence_number."""
         assert self._client is not None, "use Session as a context manager"
+        if self._left() <= 0:
+            raise self.past_deadline(method, path)
         url = self.base_url.rstrip("/") + path
         headers = self.headers(auth)
         content: bytes | None = raw
@@ -165,7 +202,9 @@ class Session:
             headers["Content-Type"] = content_type
         reproduce = self.curl(method, path, body, auth)
         try:
-            with self._client.stream(method, url, content=content, headers=headers) as response:
+            with self._client.stream(
+                method, url, content=content, headers=headers, timeout=self._timeout()
+            ) as response:
                 status, resp_headers = response.status_code, {k.lower(): v for k, v in response.headers.items()}
                 if status == 401 and auth is True:
                     refused = f"{self.base_url} refused the key in ${self.key_env} (HTTP 401 on {method} {path})"
@@ -181,6 +220,8 @@ class Session:
         except httpx.ConnectError as exc:
             raise Unreachable(self._redact(f"cannot reach {self.base_url}: {type(exc).__name__}")) from None
         except httpx.TimeoutException:
+            if self._left() <= 0:
+                raise self.past_deadline(method, path) from None
             waited = f"{self.base_url} did not answer {method} {path} within {self.timeout:g} s"
             raise Unreachable(self._redact(waited)) from None
         except httpx.TransportError as exc:
@@ -191,42 +232,101 @@ class Session:
         return exchange
 
     def _read(self, response: httpx.Response, exchange: Exchange) -> None:
-        """Read the body into the exchange; a stream goes through the checker as it arrives, and a failure
-        mid-body is kept as `exchange.cut` (the checks see what arrived)."""
-        kept: list[bytes] = []
-        size = 0
-
-        def arriving() -> Iterator[bytes]:
-            nonlocal size
-            try:
-                for chunk in response.iter_bytes():
-                    if size < KEEP_BYTES:
-                        kept.append(chunk[: KEEP_BYTES - size])
-                    else:
-                        exchange.clipped = True
-                    size += len(chunk)
-                    yield chunk
-            except httpx.TimeoutException:
-                exchange.cut = f"no data for {self.timeout:g} s after {size} bytes"
-            except httpx.TransportError as exc:
-                exchange.cut = f"{type(exc).__name__} after {size} bytes"
-
-        if exchange.kind == "stream" and self.stream_checker is not None:
-            exchange.findings = self.stream_checker(exchange, itertools.chain([exchange.head()[0]], arriving()))
+        """Read the body into the exchange within its bounds; a stream goes through the checker as it
+        arrives, and a failure mid-body is kept as `exchange.cut` (the checks see what arrived)."""
+        checked = exchange.kind == "stream" and self.stream_checker is not None
+        arrival = Arrival(self, exchange, KEEP_BYTES if checked and not self.keep_whole else None)
+        if checked and self.stream_checker is not None:
+            chunks = itertools.chain([exchange.head()[0]], arrival.chunks(response))
+            exchange.findings = self.stream_checker(exchange, chunks)
         else:
-            for _ in arriving():
+            for _ in arrival.chunks(response):
                 pass
-        exchange.body = b"".join(kept)
+        exchange.body = b"".join(arrival.kept)
+
+
+@dataclass
+class Arrival:
+    """One body as it arrives: cut at its bounds (bytes, and a stream's time), past the run's deadline an
+    error, keeping the first `keep` bytes (None: all it reads)."""
+
+    session: Session
+    exchange: Exchange
+    keep: int | None
+    kept: list[bytes] = field(default_factory=list)
+    size: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def stream(self) -> bool:
+        return self.exchange.kind == "stream"
+
+    def chunks(self, response: httpx.Response) -> Iterator[bytes]:
+        """The body's chunks, up to the first bound; a target that stops sending ends the run (`Unreachable`)."""
+        try:
+            for chunk in response.iter_bytes():
+                taken = self._take(chunk)
+                yield taken
+                if self.exchange.bound is not None:
+                    return
+                self._in_time()
+        except httpx.TimeoutException:
+            self._stalled()
+        except httpx.TransportError as exc:
+            self.exchange.cut = f"{type(exc).__name__} after {self.size} bytes"
+
+    def _take(self, chunk: bytes) -> bytes:
+        """The part of `chunk` within the byte bound; past it, the exchange says which bound cut it."""
+        name = "max_stream_bytes" if self.stream else "max_body_bytes"
+        room = getattr(self.session.limits, name) - self.size
+        if len(chunk) > room:
+            chunk = chunk[:room]
+            what = "the stream was cut there" if self.stream else "the body is larger and was not parsed"
+            self.exchange.bound = f"{option(name)} {size(self.size + len(chunk))}: {what}"
+        self.size += len(chunk)
+        self._keep(chunk)
+        return chunk
+
+    def _keep(self, chunk: bytes) -> None:
+        kept = self.size - len(chunk)
+        if self.keep is None or kept + len(chunk) <= self.keep:
+            self.kept.append(chunk)
+        else:
+            self.kept.append(chunk[: max(self.keep - kept, 0)])
+            self.exchange.clipped = True
+
+    def _in_time(self) -> None:
+        """A stream slower than its bound is cut (a finding); a run past its deadline ends (exit 3)."""
+        limits, took = self.session.limits, time.monotonic() - self.started
+        if self.stream and took > limits.max_stream_seconds:
+            cut_at = f"{option('max_stream_seconds')} {limits.max_stream_seconds:g}"
+            self.exchange.bound = f"{cut_at}: the stream was cut after {took:.0f} s and {self.size} bytes"
+        elif self.session._left() <= 0:
+            raise self.session.past_deadline(self.exchange.method, self.exchange.path)
+
+    def _stalled(self) -> None:
+        """No data within `timeout`: past the deadline or the stream's bound, that bound; else the target
+        stalled, which ends the run as unreachable."""
+        self._in_time()
+        if self.exchange.bound is not None:
+            return
+        ex, waited = self.exchange, self.session.timeout
+        stalled = f"stopped sending {ex.method} {ex.path}: no data for {waited:g} s after {self.size} bytes"
+        raise Unreachable(self.session._redact(f"{self.session.base_url} {stalled}"))
 
 
 def _asked_stream(body: Any) -> bool:
     return isinstance(body, dict) and body.get("stream") is True
 
 
-def redact(text: str, key: str | None = None) -> str:
-    """Remove the key (and anything shaped like a credential) from text bound for a report or a file."""
-    if key:
-        text = text.replace(key, "[REDACTED]")
-    for pattern in SECRET_PATTERNS:
-        text = pattern.sub("[REDACTED]", text)
-    return text
+def _types(body: bytes) -> Iterator[str]:
+    """The `type` of each JSON event of a stream body."""
+    from conformance.sse import read_frames
+
+    for frame in read_frames([body]):
+        try:
+            event = json.loads(frame.data)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and isinstance(event.get("type"), str):
+            yield event["type"]
