@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from conformance.recordings import HERE as BUNDLED
 from generated import (
     APIConnectionError,
     APIStatusError,
@@ -31,11 +32,11 @@ from generated import (
     output_text,
 )
 from tests._client_server import Reply, Script, scripted_server
-from tests.paths import CORPUS
 
-RESPONSE = json.loads((CORPUS / "openai" / "text_basic.json").read_text())
+# the repository's own recordings (OpenAI's documented examples), so a clone without ../shared runs these
+RESPONSE = json.loads((BUNDLED / "openai" / "text_input.json").read_text())
 TEXT = output_text(models.Response.model_validate(RESPONSE))
-STREAM = (CORPUS / "openai" / "text_stream.sse").read_bytes()
+STREAM = (BUNDLED / "openai" / "streaming.sse").read_bytes()
 KEY = "sk-transport-secret-1234567890"
 
 
