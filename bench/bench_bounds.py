@@ -48,10 +48,12 @@ class Run:
     note: str = ""
 
 
-def _rss_mb(pid: int) -> float:
+def _peak_mb(pid: int) -> float:
+    """The child's peak resident memory so far (VmHWM: its own, unlike wait4's maxrss, which a child
+    started by vfork inherits from this process)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -65,32 +67,38 @@ def measure(
     max_rss: float,
     cwd: Path | None = None,
     program: tuple[str, ...] = ("-m", "conformance"),
+    look_for: str = "",
 ) -> Run:
-    """`python -m conformance ARGS` from `tree`: exit code, seconds, peak RSS (wait4), stdout size."""
+    """`python -m conformance ARGS` from `tree`: exit code, seconds, peak memory, stdout size (and whether
+    stdout names `look_for`)."""
     env = {**os.environ, "OPENAI_API_KEY": KEY, "PYTHONPATH": str(tree)}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
         child = subprocess.Popen([sys.executable, *program, *args], cwd=cwd or tree, env=env, stdout=out, stderr=err)
-        killed = ""
+        killed, peak = "", 0.0
         while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            peak = max(peak, _peak_mb(child.pid))
+            pid, status, _ = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() - start > cap:
                 killed = f"still running at {cap:g} s, killed"
-            elif _rss_mb(child.pid) > max_rss:
+            elif peak > max_rss:
                 killed = f"above {max_rss:g} MB, killed"
             if killed:
                 child.send_signal(signal.SIGKILL)
-                _, status, usage = os.wait4(child.pid, 0)
+                _, status, _ = os.wait4(child.pid, 0)
                 break
-            time.sleep(0.2)
+            time.sleep(0.05)
         seconds = time.monotonic() - start
         child.returncode = 0  # reaped by wait4; keep Popen from waiting again
         err.seek(0)
         last = (err.read().decode("utf-8", "replace").strip().splitlines() or [""])[-1][:160]
+        if look_for:
+            out.seek(0)
+            last = f"{look_for} {'in' if look_for.encode() in out.read() else 'not in'} stdout; {last}"
         code: int | str = "killed" if killed else os.waitstatus_to_exitcode(status)
-        return Run(code, seconds, usage.ru_maxrss / 1024, out.seek(0, 2), killed or last)
+        return Run(code, seconds, peak, out.seek(0, 2), killed or last)
 
 
 @contextmanager
@@ -103,11 +111,11 @@ def proxied(breakage: Breakage) -> Iterator[str]:
         yield proxy.url
 
 
-def check(breakage: Breakage, *extra: str) -> Callable[[Path, float, float, Path], Run]:
+def check(breakage: Breakage, *extra: str, look_for: str = "") -> Callable[[Path, float, float, Path], Run]:
     def run(tree: Path, cap: float, max_rss: float, tmp: Path) -> Run:
         with proxied(breakage) as url:
             args = ["check", "--base-url", url, "--no-schemathesis", "--no-reports", *extra]
-            return measure(args, tree, cap, max_rss)
+            return measure(args, tree, cap, max_rss, look_for=look_for)
 
     return run
 
@@ -137,7 +145,7 @@ def invalid_utf8_recorded(tree: Path, cap: float, max_rss: float, tmp: Path) -> 
     with proxied(breaks.on("stream", breaks.not_utf8)) as url:
         measure(["record", "--base-url", url, "--out", str(tmp / "rec")], tree, cap, max_rss)
     (stream,) = (tmp / "rec").glob("*_text_stream_createResponse.sse")
-    return measure(["replay", str(stream)], tree, cap, max_rss)
+    return measure(["replay", str(stream)], tree, cap, max_rss, look_for="sse_utf8")
 
 
 def long_line(tree: Path, cap: float, max_rss: float, tmp: Path) -> Run:
@@ -216,7 +224,9 @@ CASES: dict[str, Callable[[Path, float, float, Path], Run]] = {
     "endless invalid stream": check(breaks.on("stream", breaks.endless)),
     "broken 50 MB recording": broken_recording,
     "key echoed in a 200 body": echoed_key,
-    "valid 50 MB JSON body": check(breaks.on("json", breaks.padded(50 * MIB)), "--scenario", "text"),
+    "valid 50 MB JSON body": check(
+        breaks.on("json", breaks.padded(50 * MIB)), "--scenario", "text", look_for="response_is_json"
+    ),
     "invalid UTF-8, recorded, replayed": invalid_utf8_recorded,
     "SSE reader, one 100 MB line": long_line,
     "replay a symlink loop": symlink_loop,
