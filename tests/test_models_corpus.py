@@ -147,6 +147,8 @@ OMISSIONS = [i for i, entry in enumerate(READERS) if entry["file"] == READERS_FI
 def _evidence(name: str) -> Path:
     """A cited recording: in the shared corpus, else in the repository (the bundled seed recordings)."""
     path = CORPUS / name if (CORPUS / name).is_file() else REPO / name
+    if not CORPUS.is_dir() and not path.is_file():
+        pytest.skip(f"needs ../shared: {CORPUS} is absent")
     assert path.is_file(), f"evidence {name} is neither in the corpus nor in the repository"
     return path
 
