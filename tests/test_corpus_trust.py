@@ -118,3 +118,8 @@ def test_a_finished_item_is_still_checked_in_full() -> None:
     )
     item = {k: v for k, v in events[done]["item"].items() if k != "result"}  # type: ignore[union-attr]
     assert "event_matches_schema" in _failed([*events[:done], {**events[done], "item": item}, *events[done + 1 :]])
+
+
+def test_every_provider_of_the_corpus_has_a_profile_of_its_own() -> None:
+    folders = {p.name for p in CORPUS.iterdir() if p.is_dir() and p.name != "holdout"}
+    assert folders - set(available()) == set()

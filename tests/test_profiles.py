@@ -23,6 +23,8 @@ REQUIRED = {
     "acedata",
     "4allapi",
     "strict",
+    "githubcopilot",
+    "mirascope",
 }
 
 
