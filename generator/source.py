@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,16 @@ class Spec:
     source: str
     sha256: str
     document: dict[str, Any]
+    #: the file name it goes by, where it differs from the source's (a cached copy keeps its first name)
+    named: str = ""
 
     @property
     def name(self) -> str:
-        return self.source.rstrip("/").rsplit("/", 1)[-1]
+        return self.named or _file_name(self.source)
+
+
+def _file_name(source: str) -> str:
+    return source.rstrip("/").rsplit("/", 1)[-1]
 
 
 def is_url(source: str) -> bool:
@@ -161,10 +169,49 @@ def _expanded(text: str, bound: int) -> int:
 
 
 def load_spec(source: str, expected_sha256: str | None = None, hint: str = OFFLINE_HINT) -> Spec:
-    """Read, verify (when a sha256 is given) and parse a spec; `hint` says how to do without the network."""
-    data = read_bytes(source, hint)
+    """Read, verify (when a sha256 is given) and parse a spec; `hint` says how to do without the network.
+    A pinned spec fetched once is kept, verified, in the user's cache (by sha256): the next run that cannot
+    reach the URL reads that copy."""
+    cached = _cached(expected_sha256) if is_url(source) and expected_sha256 else None
+    data = cached[1] if cached is not None else read_bytes(source, hint)
     digest = hashlib.sha256(data).hexdigest()
     if expected_sha256 is not None and digest != expected_sha256:
         where = source if is_url(source) else display_path(Path(source))
         raise SpecError(where, "", f"sha256 mismatch: pinned {expected_sha256}, file has {digest}")
-    return Spec(source=source, sha256=digest, document=parse(source, data))
+    if expected_sha256 is not None and cached is None:
+        _keep(digest, data, _file_name(source))
+    named = cached[0] if cached is not None else ""
+    return Spec(source=source, sha256=digest, document=parse(source, data), named=named)
+
+
+def cache_dir() -> Path:
+    """Where verified copies of pinned specs are kept (`RESPKIT_CACHE_DIR`, else the user's cache folder)."""
+    import platformdirs
+
+    return Path(os.environ.get("RESPKIT_CACHE_DIR") or platformdirs.user_cache_dir("respkit")) / "specs"
+
+
+def _cached(sha256: str) -> tuple[str, bytes] | None:
+    """The cached copy of the spec with this sha256 (its first file name, its bytes), if there is one and its
+    bytes still have that sha256."""
+    try:
+        path = next(p for p in (cache_dir() / sha256).iterdir() if not p.name.startswith("."))
+        data = path.read_bytes()
+    except (OSError, StopIteration):
+        return None
+    return (path.name, data) if hashlib.sha256(data).hexdigest() == sha256 else None
+
+
+def _keep(sha256: str, data: bytes, name: str) -> None:
+    """Keep a verified spec in the cache, under its sha256 and its file name; a cache that cannot be written
+    is no error (it only saves a fetch)."""
+    folder = cache_dir() / sha256
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not any(p for p in folder.iterdir() if not p.name.startswith(".")):
+            fd, tmp = tempfile.mkstemp(prefix=".spec.", dir=folder)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, folder / (name or "openapi.yaml"))
+    except OSError:
+        return
