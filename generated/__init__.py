@@ -32,11 +32,21 @@ if TYPE_CHECKING:
         AsyncPager as AsyncPager,
         Pager as Pager,
     )
+    from ._parsing import (
+        ParsedResponse as ParsedResponse,
+        pydantic_function_tool as pydantic_function_tool,
+        pydantic_responses_function_tool as pydantic_responses_function_tool,
+        to_strict_json_schema as to_strict_json_schema,
+    )
     from ._sse import SSEDecoder as SSEDecoder
     from ._streaming import (
+        AsyncParsedResponseStream as AsyncParsedResponseStream,
         AsyncResponseStream as AsyncResponseStream,
+        AsyncResponseStreamManager as AsyncResponseStreamManager,
+        ParsedResponseStream as ParsedResponseStream,
         ResponseAccumulator as ResponseAccumulator,
         ResponseStream as ResponseStream,
+        ResponseStreamManager as ResponseStreamManager,
         output_text as output_text,
     )
     from ._transport import (
@@ -72,8 +82,16 @@ _HOMES = {
     "AsyncResponsesClient": "client",
     "ResponseStream": "_streaming",
     "AsyncResponseStream": "_streaming",
+    "ParsedResponseStream": "_streaming",
+    "AsyncParsedResponseStream": "_streaming",
+    "ResponseStreamManager": "_streaming",
+    "AsyncResponseStreamManager": "_streaming",
     "ResponseAccumulator": "_streaming",
     "output_text": "_streaming",
+    "ParsedResponse": "_parsing",
+    "pydantic_function_tool": "_parsing",
+    "pydantic_responses_function_tool": "_parsing",
+    "to_strict_json_schema": "_parsing",
     "Pager": "_pagination",
     "AsyncPager": "_pagination",
     "RawResponse": "_transport",

@@ -5,11 +5,16 @@ Every API error carries `message`, `type`, `param` and `code` read from OpenAI's
 `{"error": {"message", "type", "param", "code"}}`. A body in another shape (AceData's
 `{"success": false, "error": {"code", "message"}, "trace_id"}`, a bare `{"message": ...}`, an HTML page,
 plain text) still gives the class of its status, with the body kept as it came in `body`.
+
+The API key never reaches an error: a server that echoes it has it replaced with `***` where it stands as
+a whole token in the body's strings, after the body is parsed, so that neither the envelope nor the
+server's other words change, however short the key (`test`, `k`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,7 +37,12 @@ __all__ = [
     "RateLimitError",
     "RespkitError",
     "UnprocessableEntityError",
+    "redact",
 ]
+
+MASK = "***"
+#: characters a key may be made of: the key is replaced only where none of them stands on either side
+_KEY_CHARS = "A-Za-z0-9_\\-"
 
 
 class RespkitError(Exception):
@@ -137,9 +147,10 @@ class APIStreamError(APIError):
         self.event = event
 
 
-class IncompleteStreamError(APIError):
+class IncompleteStreamError(APIError, RuntimeError):
     """The stream ended without a terminal event (`response.completed`, `.incomplete` or `.failed`);
-    `snapshot` is the response accumulated from the events received, or None."""
+    `snapshot` is the response accumulated from the events received, or None. A `RuntimeError` too, as
+    the openai SDK raises one there, so that code catching it goes on working."""
 
     def __init__(self, message: str, *, snapshot: Any) -> None:
         super().__init__(message)
@@ -178,20 +189,39 @@ def read_error_fields(body: Any) -> dict[str, Any]:
     }
 
 
-def status_error(response: httpx.Response, secret: str | None = None) -> APIStatusError:
-    """The typed error for a non-2xx response (its body already read)."""
-    raw = response.content
+def redact(value: Any, secret: str | None) -> Any:
+    """`value` (a parsed body: text, or JSON lists, objects and strings) with `secret` replaced by `***`
+    where it stands as a whole token in a string; keys of objects and everything else are left alone."""
+    if not secret:
+        return value
+    return _redacted(value, re.compile(rf"(?<![{_KEY_CHARS}]){re.escape(secret)}(?![{_KEY_CHARS}])"))
+
+
+def _redacted(value: Any, pattern: re.Pattern[str]) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(MASK, value)
+    if isinstance(value, list):
+        return [_redacted(item, pattern) for item in value]
+    if isinstance(value, dict):
+        return {key: _redacted(item, pattern) for key, item in value.items()}
+    return value
+
+
+def read_body(raw: bytes) -> Any:
+    """An error body as received: its JSON value, or its text when it is not JSON."""
     text = raw.decode("utf-8", "replace")
-    if secret:
-        text = text.replace(secret, "***")
-    body: Any
     try:
-        body = json.loads(text)
+        return json.loads(text)
     except ValueError:
-        body = text
+        return text
+
+
+def status_error(response: httpx.Response, secret: str | None = None) -> APIStatusError:
+    """The typed error for a non-2xx response (its body already read), the key redacted (see the module)."""
+    body = redact(read_body(response.content), secret)
     fields = read_error_fields(body)
     status = response.status_code
-    message = fields.pop("message") or (text.strip()[:200] if isinstance(body, str) and text.strip() else None)
-    message = message or response.reason_phrase or "no message"
+    text = body.strip()[:200] if isinstance(body, str) else ""
+    message = fields.pop("message") or text or response.reason_phrase or "no message"
     cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIStatusError)
     return cls(message, response=response, body=body, **fields)

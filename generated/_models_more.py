@@ -4,8 +4,8 @@
 
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import AnyUrl, BaseModel, ConfigDict, Field, RootModel, StringConstraints
-from typing import Generic, TypeVar
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from .models import (
     AdditionalTools,
@@ -111,25 +111,14 @@ class CompactResponseMethodPublicBodyInput(_RootModel[str]):
     """
 
 
-class CompactResponseMethodPublicBodyPromptCacheKey(_RootModel[str]):
-    root: Annotated[str, Field(max_length=64)]
-    """
-    A key to use when reading from or writing to the prompt cache.
-    """
-
-
-class ContextManagementParamCompactThreshold(_RootModel[int]):
-    root: Annotated[int, Field(ge=1000)]
-    """
-    Token threshold at which compaction should be triggered for this entry.
-    """
-
-
 class ContextManagementParam(_Model):
     model_config = ConfigDict(
         extra="allow",
     )
-    compact_threshold: ContextManagementParamCompactThreshold | None = None
+    compact_threshold: Annotated[int | None, Field(ge=1000)] = None
+    """
+    Token threshold at which compaction should be triggered for this entry.
+    """
     type: str
     """
     The context management entry type. Currently only 'compaction' is supported.
@@ -143,33 +132,6 @@ class ConversationParam2(_Model):
     id: Annotated[str, Field(examples=["conv_123"])]
     """
     The unique ID of the conversation.
-    """
-
-
-class TopLogprobs(_RootModel[int]):
-    root: Annotated[int, Field(ge=0, le=20)]
-    """
-    An integer between 0 and 20 specifying the maximum number of most likely
-    tokens to return at each token position, each with an associated log
-    probability. In some cases, the number of returned tokens may be fewer than
-    requested.
-
-    """
-
-
-class ContextManagement(_RootModel[list[ContextManagementParam]]):
-    root: Annotated[list[ContextManagementParam], Field(min_length=1)]
-    """
-    Context management configuration for this request.
-
-    """
-
-
-class MaxOutputTokens(_RootModel[int]):
-    root: Annotated[int, Field(ge=16)]
-    """
-    An upper bound for the number of tokens that can be generated for a response, including visible output tokens and [reasoning tokens](/docs/guides/reasoning).
-
     """
 
 
@@ -702,7 +664,7 @@ class ResponseLogProbTopLogprob(_Model):
     model_config = ConfigDict(
         extra="allow",
     )
-    logprob: float | None = None
+    logprob: float | int | None = None
     """
     The log probability of this token.
     """
@@ -716,7 +678,7 @@ class ResponseLogProb(_Model):
     model_config = ConfigDict(
         extra="allow",
     )
-    logprob: float
+    logprob: float | int
     """
     The log probability of this token.
 
@@ -1540,7 +1502,7 @@ class ComputerScreenshotContent(_Model):
     The detail level of the screenshot image to be sent to the model. One of `high`, `low`, `auto`, or `original`. Defaults to `auto`.
     """
     file_id: str | None
-    image_url: AnyUrl | None
+    image_url: str | None
     prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None
     type: Literal["computer_screenshot"]
     """
@@ -1720,7 +1682,7 @@ class CreateModelResponseProperties(ModelResponseProperties):
         extra="allow",
     )
     prompt_cache_options: PromptCacheOptionsParam | None = None
-    top_logprobs: TopLogprobs | None = None
+    top_logprobs: Annotated[int | None, Field(ge=0, le=20)] = None
     """
     An integer between 0 and 20 specifying the maximum number of most likely
     tokens to return at each token position, each with an associated log
@@ -1903,7 +1865,10 @@ class CompactResponseMethodPublicBody(_Model):
     Model ID used to generate the response, like `gpt-5` or `o3`. OpenAI offers a wide range of models with different capabilities, performance characteristics, and price points. Refer to the [model guide](/docs/models) to browse and compare available models.
     """
     previous_response_id: str | None = None
-    prompt_cache_key: CompactResponseMethodPublicBodyPromptCacheKey | None = None
+    prompt_cache_key: Annotated[str | None, Field(max_length=64)] = None
+    """
+    A key to use when reading from or writing to the prompt cache.
+    """
     prompt_cache_options: PromptCacheOptionsParam | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
     service_tier: Literal["auto", "default", "fast", "flex", "priority"] | None = None
@@ -2151,7 +2116,11 @@ class CreateResponse(CreateModelResponseProperties, ResponseProperties):
     model_config = ConfigDict(
         extra="allow",
     )
-    context_management: ContextManagement | None = None
+    context_management: Annotated[list[ContextManagementParam] | None, Field(min_length=1)] = None
+    """
+    Context management configuration for this request.
+
+    """
     conversation: str | ConversationParam2 | None = None
     include: list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None = (
         None
@@ -2171,7 +2140,11 @@ class CreateResponse(CreateModelResponseProperties, ResponseProperties):
 
     """
     instructions: str | None = None
-    max_output_tokens: MaxOutputTokens | None = None
+    max_output_tokens: Annotated[int | None, Field(ge=16)] = None
+    """
+    An upper bound for the number of tokens that can be generated for a response, including visible output tokens and [reasoning tokens](/docs/guides/reasoning).
+
+    """
     moderation: ModerationParam | None = None
     parallel_tool_calls: bool | None = None
     reasoning: Reasoning | None = None

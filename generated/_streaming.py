@@ -7,15 +7,20 @@ from its data's `type`, and data without `type` takes the `event:` name; events 
 `sequence_number` read normally; an event whose type this spec version does not define, or that does
 not validate, is given as `UnknownEvent` with its raw data kept (the stream goes on). An `error` event
 raises `APIStreamError` with its code. A stream that ends without a terminal event makes
-`get_final_response()` raise `IncompleteStreamError`, which keeps the partial snapshot.
+`get_final_response()` and `get_final_text()` alike raise `IncompleteStreamError`, which keeps the partial
+snapshot: a partial text is never given as if it were the answer.
+
+Events are given as they were sent: the accumulator completes its own copy of the terminal response (its
+`output` from the deltas, when it came empty), never the event's. `responses.stream()` gives a
+`ParsedResponseStream` through a `ResponseStreamManager`: the same events, extended as `_parsing` says.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from ._errors import (
     APIConnectionError,
@@ -24,33 +29,63 @@ from ._errors import (
     APITimeoutError,
     IncompleteStreamError,
     read_error_fields,
+    redact,
 )
 from ._sse import SSEDecoder
 
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from typing_extensions import Self
+
     import httpx
 
+    from ._parsing import ParsedResponse, StreamHelper
     from .events import StreamEvent, UnknownEvent
     from .models import Response
 
     Event = StreamEvent | UnknownEvent
 
-__all__ = ["AsyncResponseStream", "ResponseAccumulator", "ResponseStream", "output_text"]
+__all__ = [
+    "AsyncParsedResponseStream",
+    "AsyncResponseStream",
+    "AsyncResponseStreamManager",
+    "ParsedResponseStream",
+    "ResponseAccumulator",
+    "ResponseStream",
+    "ResponseStreamManager",
+    "output_text",
+]
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    #: what `text_format` reads the output text into (None: it is not read)
+    T = TypeVar("T", default=None)
+else:
+    # typing's TypeVar takes no default before Python 3.13, and typing_extensions costs the cold start an import
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 _DONE = b"[DONE]"
 _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 
 
 @cache
-def event_reader() -> Callable[[str | None, bytes], Event]:
-    """A function reading one frame `(event type, data)` into a typed event, built once."""
+def event_reader(helper: bool = False) -> Callable[[str | None, bytes], Event]:
+    """A function reading one frame `(event type, data)` into a typed event, built once (`helper`: with the
+    events `responses.stream()` extends)."""
     from pydantic import TypeAdapter, ValidationError
 
     from .events import EVENT_TYPES, StreamEvent, UnknownEvent
 
-    adapter: TypeAdapter[StreamEvent] = TypeAdapter(StreamEvent)
+    adapter: TypeAdapter[StreamEvent]
+    if helper:
+        from ._parsing import helper_event_adapter
+
+        adapter = helper_event_adapter()  # the same union, three of its events extended
+    else:
+        adapter = TypeAdapter(StreamEvent)
     validate_json = adapter.validate_json
 
     def lenient(name: str | None, data: bytes) -> Event:
@@ -113,12 +148,11 @@ def _copy(value: Any) -> Any:
 class ResponseAccumulator:
     """Folds events into a `Response` snapshot; `final` is the terminal event's response once it came."""
 
-    __slots__ = ("final", "snapshot", "text_parts")
+    __slots__ = ("final", "snapshot")
 
     def __init__(self) -> None:
         self.snapshot: Response | None = None
         self.final: Response | None = None
-        self.text_parts: list[str] = []
 
     def add(self, event: Any) -> None:
         handler = _HANDLERS.get(event.type)
@@ -140,7 +174,7 @@ class ResponseAccumulator:
     def _on_terminal(self, event: Any) -> None:
         final = event.response
         if not final.output and self.snapshot is not None and self.snapshot.output:
-            final.output = self.snapshot.output
+            final = final.model_copy(update={"output": self.snapshot.output})
         self.final = self.snapshot = final
 
     def _on_item(self, event: Any) -> None:
@@ -154,11 +188,9 @@ class ResponseAccumulator:
         _put(item.content, event.content_index, _copy(event.part))
 
     def _on_text_delta(self, event: Any) -> None:
-        delta = event.delta
-        self.text_parts.append(delta)
         snapshot = self.snapshot
         if snapshot is not None:
-            _append(snapshot.output[event.output_index].content[event.content_index], "text", delta)
+            _append(snapshot.output[event.output_index].content[event.content_index], "text", event.delta)
 
     def _on_text_done(self, event: Any) -> None:
         self._item(event).content[event.content_index].text = event.text
@@ -188,6 +220,7 @@ class ResponseAccumulator:
         self._item(event).content[event.content_index].text = event.text
 
     def response(self) -> Response:
+        """The terminal event's response; `IncompleteStreamError` when the stream ended without one."""
         if self.final is None:
             raise IncompleteStreamError(
                 "the stream ended without response.completed, response.incomplete or response.failed",
@@ -196,7 +229,8 @@ class ResponseAccumulator:
         return self.final
 
     def text(self) -> str:
-        return output_text(self.final) if self.final is not None else "".join(self.text_parts)
+        """The final response's output text: it raises as `response()` does, never gives a partial text."""
+        return output_text(self.response())
 
 
 _HANDLERS: dict[str | None, Callable[[ResponseAccumulator, Any], None]] = {
@@ -225,11 +259,12 @@ _HANDLERS: dict[str | None, Callable[[ResponseAccumulator, Any], None]] = {
 
 
 def _stream_error(event: Any, secret: str | None) -> APIStreamError:
-    raw = event.model_dump(mode="json", exclude_none=True)
+    """The error an `error` event raises: its fields read, the key redacted in them and in the event kept."""
+    raw = redact(event.model_dump(mode="json", exclude_none=True), secret)
+    if secret:
+        event = type(event).model_validate(raw)
     fields = read_error_fields(raw)
     message = fields.pop("message") or "the stream carried an error event"
-    if secret:
-        message = message.replace(secret, "***")
     return APIStreamError(message, event=event, **fields)
 
 
@@ -247,21 +282,23 @@ def _is_json(first: bytes, response: httpx.Response) -> bool:
 
 
 class _StreamBase:
-    def __init__(self, response: httpx.Response, secret: str | None = None) -> None:
+    def __init__(self, response: httpx.Response, secret: str | None = None, helper: StreamHelper[Any] | None = None) -> None:
         #: the HTTP response: status, headers
         self.response = response
         self.accumulator = ResponseAccumulator()
         self._secret = secret
-        self._read = event_reader()
+        self._helper = helper
+        self._read = event_reader(helper is not None)
 
-    def _event(self, name: str | None, data: bytes) -> Event:
+    def _event(self, name: str | None, data: bytes) -> Event | None:
+        """One frame as the event to give, or None for one the helper holds back (before `starting_after`)."""
         event = self._read(name, data)
         if event.type == "error":
             raise _stream_error(event, self._secret)
         self.accumulator.add(event)
-        return event
+        return event if self._helper is None else self._helper.event(event, self.accumulator)
 
-    def _json_instead(self, body: bytes) -> Event:
+    def _json_instead(self, body: bytes) -> Event | None:
         """A provider that answered a stream request with one JSON body: a `Response` reads as its
         `response.completed` event; anything else raises with the body kept."""
         try:
@@ -285,8 +322,8 @@ class ResponseStream(_StreamBase):
     """Iterate for typed events; `get_final_response()` and `get_final_text()` read the rest and accumulate.
     Use it as a context manager (or iterate it to the end) so that its connection is released."""
 
-    def __init__(self, response: httpx.Response, secret: str | None = None) -> None:
-        super().__init__(response, secret)
+    def __init__(self, response: httpx.Response, secret: str | None = None, helper: StreamHelper[Any] | None = None) -> None:
+        super().__init__(response, secret, helper)
         self._iterator = self._events()
 
     def __iter__(self) -> Iterator[Event]:
@@ -295,7 +332,7 @@ class ResponseStream(_StreamBase):
     def __next__(self) -> Event:
         return next(self._iterator)
 
-    def __enter__(self) -> ResponseStream:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -315,29 +352,31 @@ class ResponseStream(_StreamBase):
             chunks = self.response.iter_raw() if plain else self.response.iter_bytes()
             first = next((chunk for chunk in chunks if chunk), b"")
             if _is_json(first, self.response):
-                yield self._json_instead(first + b"".join(chunks))
+                given = self._json_instead(first + b"".join(chunks))
+                if given is not None:
+                    yield given
                 return
             decoder = SSEDecoder()
             event = self._event
-            for name, data in decoder.feed(first):
-                if data == _DONE:
-                    return
-                yield event(name, data)
-            for chunk in chunks:
+            for chunk in _chain(first, chunks):
                 for name, data in decoder.feed(chunk):
                     if data == _DONE:
                         return
-                    yield event(name, data)
+                    given = event(name, data)
+                    if given is not None:
+                        yield given
             for name, data in decoder.close():
                 if data == _DONE:
                     return
-                yield event(name, data)
+                given = event(name, data)
+                if given is not None:
+                    yield given
         except httpx.TransportError as exc:
             raise _transport_error(exc) from exc
         finally:
             self.response.close()
 
-    def until_done(self) -> ResponseStream:
+    def until_done(self) -> Self:
         """Read the rest of the stream."""
         for _ in self._iterator:
             pass
@@ -351,20 +390,57 @@ class ResponseStream(_StreamBase):
                 yield delta
 
     def get_final_response(self) -> Response:
-        """The response of the terminal event, its output completed from the deltas if it came empty."""
+        """The response of the terminal event, its output completed from the deltas if it came empty;
+        `IncompleteStreamError` when the stream ended without one."""
         return self.until_done().accumulator.response()
 
     def get_final_text(self) -> str:
-        """The output text of the final response (or of the deltas received, when it has none)."""
-        self.until_done()
-        return self.accumulator.text()
+        """The output text of the final response; `IncompleteStreamError` as `get_final_response()`."""
+        return self.until_done().accumulator.text()
+
+
+def _chain(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from chunks
+
+
+class ParsedResponseStream(ResponseStream, Generic[T]):
+    """The stream `responses.stream()` gives: the events of `ResponseStream`, text and argument deltas with
+    their `snapshot`, text done events with `parsed`, and `get_final_response()` a `ParsedResponse`."""
+
+    _helper: StreamHelper[T]
+
+    def __init__(self, response: httpx.Response, secret: str | None, helper: StreamHelper[T]) -> None:
+        super().__init__(response, secret, helper)
+
+    def get_final_response(self) -> ParsedResponse[T]:
+        return self._helper.final_response(self.until_done().accumulator)
+
+
+class ResponseStreamManager(Generic[T]):
+    """What `client.responses.stream(...)` returns: `with` it to send the request and read the
+    `ParsedResponseStream`; leaving the block closes the connection."""
+
+    def __init__(self, request: Callable[[], ParsedResponseStream[T]]) -> None:
+        self._request = request
+        self._stream: ParsedResponseStream[T] | None = None
+
+    def __enter__(self) -> ParsedResponseStream[T]:
+        self._stream = self._request()
+        return self._stream
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._stream is not None:
+            self._stream.close()
 
 
 class AsyncResponseStream(_StreamBase):
     """The async `ResponseStream`: `async for` typed events; `await get_final_response()`."""
 
-    def __init__(self, response: httpx.Response, secret: str | None = None) -> None:
-        super().__init__(response, secret)
+    def __init__(self, response: httpx.Response, secret: str | None = None, helper: StreamHelper[Any] | None = None) -> None:
+        super().__init__(response, secret, helper)
         self._iterator = self._events()
 
     def __aiter__(self) -> AsyncIterator[Event]:
@@ -373,7 +449,7 @@ class AsyncResponseStream(_StreamBase):
     async def __anext__(self) -> Event:
         return await self._iterator.__anext__()
 
-    async def __aenter__(self) -> AsyncResponseStream:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -397,29 +473,37 @@ class AsyncResponseStream(_StreamBase):
                     break
             if _is_json(first, self.response):
                 rest = [chunk async for chunk in chunks]
-                yield self._json_instead(first + b"".join(rest))
+                given = self._json_instead(first + b"".join(rest))
+                if given is not None:
+                    yield given
                 return
             decoder = SSEDecoder()
             event = self._event
             for name, data in decoder.feed(first):
                 if data == _DONE:
                     return
-                yield event(name, data)
+                given = event(name, data)
+                if given is not None:
+                    yield given
             async for chunk in chunks:
                 for name, data in decoder.feed(chunk):
                     if data == _DONE:
                         return
-                    yield event(name, data)
+                    given = event(name, data)
+                    if given is not None:
+                        yield given
             for name, data in decoder.close():
                 if data == _DONE:
                     return
-                yield event(name, data)
+                given = event(name, data)
+                if given is not None:
+                    yield given
         except httpx.TransportError as exc:
             raise _transport_error(exc) from exc
         finally:
             await self.response.aclose()
 
-    async def until_done(self) -> AsyncResponseStream:
+    async def until_done(self) -> Self:
         async for _ in self._iterator:
             pass
         return self
@@ -437,3 +521,34 @@ class AsyncResponseStream(_StreamBase):
     async def get_final_text(self) -> str:
         await self.until_done()
         return self.accumulator.text()
+
+
+class AsyncParsedResponseStream(AsyncResponseStream, Generic[T]):
+    """The async `ParsedResponseStream`."""
+
+    _helper: StreamHelper[T]
+
+    def __init__(self, response: httpx.Response, secret: str | None, helper: StreamHelper[T]) -> None:
+        super().__init__(response, secret, helper)
+
+    async def get_final_response(self) -> ParsedResponse[T]:
+        await self.until_done()
+        return self._helper.final_response(self.accumulator)
+
+
+class AsyncResponseStreamManager(Generic[T]):
+    """What `client.responses.stream(...)` returns on the async client: `async with` it."""
+
+    def __init__(self, request: Callable[[], Awaitable[AsyncParsedResponseStream[T]]]) -> None:
+        self._request = request
+        self._stream: AsyncParsedResponseStream[T] | None = None
+
+    async def __aenter__(self) -> AsyncParsedResponseStream[T]:
+        self._stream = await self._request()
+        return self._stream
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._stream is not None:
+            await self._stream.close()

@@ -29,6 +29,7 @@ from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
+    read_body,
     status_error,
 )
 
@@ -199,21 +200,42 @@ def make_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
 
 
 def parse_json(response: httpx.Response, model: type[M]) -> M:
-    """The body of a 2xx response as `model`."""
+    """The body of a 2xx response as `model`, carrying the response's `x-request-id` as `_request_id` (as the
+    openai SDK's objects do). A body that is not one raises `APIResponseValidationError`, saying what it is."""
     from pydantic import ValidationError
 
     try:
-        return model.model_validate_json(response.content)
+        parsed = model.model_validate_json(response.content)
     except ValidationError as exc:
-        raw = response.content.decode("utf-8", "replace")
-        try:
-            body: Any = json.loads(raw)
-        except ValueError:
-            body = raw
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": str(exc)}
-        where = "/".join(str(p) for p in first["loc"])
-        message = f"the body is not a {model.__name__}: /{where}: {first['msg']}"
+        body = read_body(response.content)
+        message = f"the body is not a {model.__name__}: {_what_instead(model, body, exc.errors())}"
         raise APIResponseValidationError(message, response=response, body=body) from None
+    # not a field: a plain attribute, as the SDK sets it (never dumped, never compared)
+    object.__setattr__(parsed, "_request_id", response.headers.get("x-request-id"))
+    return parsed
+
+
+def _what_instead(model: type[BaseModel], body: Any, errors: list[Any]) -> str:
+    """What a body that failed validation is: another `object` than the model's (a chat completion where a
+    Response was expected), not a JSON object, or else the first validation error."""
+    expected = object_tag(model)
+    if not isinstance(body, dict):
+        return "not a JSON object" if not isinstance(body, str) else "not JSON"
+    if expected is not None and body.get("object") != expected:
+        return f"expected object {expected!r}, got object {body.get('object')!r}"
+    first = errors[0] if errors else {"loc": (), "msg": "invalid"}
+    return "/" + "/".join(str(p) for p in first["loc"]) + f": {first['msg']}"
+
+
+def object_tag(model: type[BaseModel]) -> str | None:
+    """The one value a model's `object` member may take (`response` for Response), if it fixes one."""
+    from typing import Literal, get_args, get_origin
+
+    field = model.model_fields.get("object")
+    if field is None or get_origin(field.annotation) is not Literal or len(get_args(field.annotation)) != 1:
+        return None
+    value = get_args(field.annotation)[0]
+    return value if isinstance(value, str) else None
 
 
 class _Config:

@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 from urllib.parse import quote
 
 from ._pagination import AsyncPager, Pager
-from ._streaming import AsyncResponseStream, ResponseStream
+from ._streaming import (
+    AsyncParsedResponseStream,
+    AsyncResponseStream,
+    AsyncResponseStreamManager,
+    ParsedResponseStream,
+    ResponseStream,
+    ResponseStreamManager,
+)
 from ._transport import (
     DEFAULT_MAX_RETRIES,
     NOT_GIVEN,
@@ -46,13 +53,44 @@ from ._transport import (
 if TYPE_CHECKING:
     import httpx
     from pydantic import BaseModel
+    from typing_extensions import TypeVar
 
     from . import models
+    from ._parsing import ParsedResponse
 
     #: a request object: a mapping, or a model of the generated package
     _Object: TypeAlias = Mapping[str, Any] | BaseModel
 
+    #: what `text_format` reads the output text into (None: it is not read)
+    T = TypeVar("T", default=None)
+else:
+    # typing's TypeVar takes no default before Python 3.13, and typing_extensions costs the cold start an import
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
 __all__ = ["AsyncResponsesClient", "ResponsesClient"]
+
+
+def _account_headers(
+    organization: str | None, project: str | None, headers: Mapping[str, str] | None
+) -> dict[str, str]:
+    """`OpenAI-Organization` and `OpenAI-Project` as the openai SDK sends them (from the arguments, else
+    OPENAI_ORG_ID and OPENAI_PROJECT_ID), under the caller's own default headers."""
+    import os
+
+    found = {
+        "OpenAI-Organization": organization or os.environ.get("OPENAI_ORG_ID"),
+        "OpenAI-Project": project or os.environ.get("OPENAI_PROJECT_ID"),
+    }
+    return {**{name: value for name, value in found.items() if value}, **(headers or {})}
+
+
+def _only_resume_arguments(arguments: dict[str, Any]) -> None:
+    """`stream(response_id=...)` streams a stored response again: the arguments of a new one make no sense."""
+    given = [name for name, value in arguments.items() if value is not None]
+    if given:
+        raise ValueError(f"stream(response_id=...) streams a stored response again; it takes no {', '.join(given)}")
 
 
 def _path(template: str, params: dict[str, str]) -> str:
@@ -688,6 +726,252 @@ class Responses:
             return ResponseStream(response, self._transport.api_key)
         return parse_json(response, models.Response)
 
+    def parse(
+        self,
+        *,
+        text_format: type[T] | None = None,
+        metadata: _Object | None = None,
+        top_logprobs: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        safety_identifier: str | None = None,
+        prompt_cache_key: str | None = None,
+        prompt_cache_retention: Literal['in_memory', '24h'] | None = None,
+        prompt_cache_options: _Object | None = None,
+        previous_response_id: str | None = None,
+        model: str | None = None,
+        background: bool | None = None,
+        max_tool_calls: int | None = None,
+        text: _Object | None = None,
+        tools: Sequence[_Object] | None = None,
+        tool_choice: Literal['none', 'auto', 'required'] | _Object | None = None,
+        prompt: _Object | None = None,
+        service_tier: Literal['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast'] | None = None,
+        truncation: Literal['auto', 'disabled'] | None = None,
+        reasoning: _Object | None = None,
+        input: str | Sequence[_Object] | None = None,
+        include: Sequence[Literal['file_search_call.results', 'web_search_call.results', 'web_search_call.action.sources', 'message.input_image.image_url', 'computer_call_output.output.image_url', 'code_interpreter_call.outputs', 'reasoning.encrypted_content', 'message.output_text.logprobs']] | None = None,
+        parallel_tool_calls: bool | None = None,
+        store: bool | None = None,
+        instructions: str | None = None,
+        moderation: _Object | None = None,
+        stream_options: _Object | None = None,
+        conversation: str | _Object | None = None,
+        context_management: Sequence[_Object] | None = None,
+        max_output_tokens: int | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+    ) -> ParsedResponse[T]:
+        """Creates a model response. (POST /responses), read as the openai SDK's `parse` reads it: with
+        `text_format` (a pydantic model or another type), `text.format` is its strict JSON schema and
+        `response.output_parsed` the answer read into it; calls of tools from `pydantic_function_tool` have
+        `parsed_arguments`."""
+        from . import models
+        from ._parsing import Parser, responses_tools, with_text_format
+
+        parser: Parser[T] = Parser(text_format, responses_tools(tools))
+        text = with_text_format(text, text_format)
+        tools = None if tools is None else parser.tools
+        spec = RequestSpec(
+            "POST",
+            _path("/responses", {}),
+            query={},
+            body={
+                "metadata": metadata,
+                "top_logprobs": top_logprobs,
+                "temperature": temperature,
+                "top_p": top_p,
+                "user": user,
+                "safety_identifier": safety_identifier,
+                "prompt_cache_key": prompt_cache_key,
+                "prompt_cache_retention": prompt_cache_retention,
+                "prompt_cache_options": prompt_cache_options,
+                "previous_response_id": previous_response_id,
+                "model": model,
+                "background": background,
+                "max_tool_calls": max_tool_calls,
+                "text": text,
+                "tools": tools,
+                "tool_choice": tool_choice,
+                "prompt": prompt,
+                "service_tier": service_tier,
+                "truncation": truncation,
+                "reasoning": reasoning,
+                "input": input,
+                "include": include,
+                "parallel_tool_calls": parallel_tool_calls,
+                "store": store,
+                "instructions": instructions,
+                "moderation": moderation,
+                "stream_options": stream_options,
+                "conversation": conversation,
+                "context_management": context_management,
+                "max_output_tokens": max_output_tokens,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+        return parser.response(parse_json(self._transport.send(spec), models.Response))
+
+    def stream(
+        self,
+        *,
+        response_id: str | None = None,
+        starting_after: int | None = None,
+        text_format: type[T] | None = None,
+        metadata: _Object | None = None,
+        top_logprobs: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        safety_identifier: str | None = None,
+        prompt_cache_key: str | None = None,
+        prompt_cache_retention: Literal['in_memory', '24h'] | None = None,
+        prompt_cache_options: _Object | None = None,
+        previous_response_id: str | None = None,
+        model: str | None = None,
+        background: bool | None = None,
+        max_tool_calls: int | None = None,
+        text: _Object | None = None,
+        tools: Sequence[_Object] | None = None,
+        tool_choice: Literal['none', 'auto', 'required'] | _Object | None = None,
+        prompt: _Object | None = None,
+        service_tier: Literal['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast'] | None = None,
+        truncation: Literal['auto', 'disabled'] | None = None,
+        reasoning: _Object | None = None,
+        input: str | Sequence[_Object] | None = None,
+        include: Sequence[Literal['file_search_call.results', 'web_search_call.results', 'web_search_call.action.sources', 'message.input_image.image_url', 'computer_call_output.output.image_url', 'code_interpreter_call.outputs', 'reasoning.encrypted_content', 'message.output_text.logprobs']] | None = None,
+        parallel_tool_calls: bool | None = None,
+        store: bool | None = None,
+        instructions: str | None = None,
+        moderation: _Object | None = None,
+        stream_options: _Object | None = None,
+        conversation: str | _Object | None = None,
+        context_management: Sequence[_Object] | None = None,
+        max_output_tokens: int | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+    ) -> ResponseStreamManager[T]:
+        """A new response streamed (the arguments of `create`), or a stored one streamed again (`response_id`;
+        the events after `starting_after`), as the openai SDK's helper gives it: `with
+        client.responses.stream(...) as stream:` typed events (text deltas with their `snapshot`), then
+        `stream.get_final_response()`, read with `text_format` and the tools' models as `parse()` reads."""
+        from ._parsing import Parser, StreamHelper, responses_tools, with_text_format
+
+        parser: Parser[T] = Parser(text_format, responses_tools(tools))
+        helper = StreamHelper(parser, starting_after)
+        if response_id is None:
+            text = with_text_format(text, text_format)
+            tools = None if tools is None else parser.tools
+            stream = True
+            spec = RequestSpec(
+                "POST",
+                _path("/responses", {}),
+                query={},
+                body={
+                    "metadata": metadata,
+                    "top_logprobs": top_logprobs,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "user": user,
+                    "safety_identifier": safety_identifier,
+                    "prompt_cache_key": prompt_cache_key,
+                    "prompt_cache_retention": prompt_cache_retention,
+                    "prompt_cache_options": prompt_cache_options,
+                    "previous_response_id": previous_response_id,
+                    "model": model,
+                    "background": background,
+                    "max_tool_calls": max_tool_calls,
+                    "text": text,
+                    "tools": tools,
+                    "tool_choice": tool_choice,
+                    "prompt": prompt,
+                    "service_tier": service_tier,
+                    "truncation": truncation,
+                    "reasoning": reasoning,
+                    "input": input,
+                    "include": include,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "store": store,
+                    "instructions": instructions,
+                    "moderation": moderation,
+                    "stream_options": stream_options,
+                    "conversation": conversation,
+                    "context_management": context_management,
+                    "max_output_tokens": max_output_tokens,
+                    "stream": stream,
+                },
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+                stream=bool(stream),
+            )
+        else:
+            _only_resume_arguments({
+                "metadata": metadata,
+                "top_logprobs": top_logprobs,
+                "temperature": temperature,
+                "top_p": top_p,
+                "user": user,
+                "safety_identifier": safety_identifier,
+                "prompt_cache_key": prompt_cache_key,
+                "prompt_cache_retention": prompt_cache_retention,
+                "prompt_cache_options": prompt_cache_options,
+                "previous_response_id": previous_response_id,
+                "model": model,
+                "background": background,
+                "max_tool_calls": max_tool_calls,
+                "text": text,
+                "tool_choice": tool_choice,
+                "prompt": prompt,
+                "service_tier": service_tier,
+                "truncation": truncation,
+                "reasoning": reasoning,
+                "input": input,
+                "parallel_tool_calls": parallel_tool_calls,
+                "store": store,
+                "instructions": instructions,
+                "moderation": moderation,
+                "stream_options": stream_options,
+                "conversation": conversation,
+                "context_management": context_management,
+                "max_output_tokens": max_output_tokens,
+            })
+            # the whole stream is read again, so that the snapshot is whole; the helper gives the events after
+            # `starting_after`
+            starting_after = None
+            include_obfuscation = None
+            stream = True
+            spec = RequestSpec(
+                "GET",
+                _path("/responses/{response_id}", {"response_id": response_id}),
+                query={
+                    "include": include,
+                    "stream": True if stream else None,
+                    "starting_after": starting_after,
+                    "include_obfuscation": include_obfuscation,
+                },
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+                stream=bool(stream),
+            )
+
+        def request() -> ParsedResponseStream[T]:
+            response = self._transport.send(spec)
+            return ParsedResponseStream(response, self._transport.api_key, helper)
+
+        return ResponseStreamManager(request)
+
     def compact(
         self,
         *,
@@ -901,7 +1185,7 @@ class AsyncInputItems:
         #: the same methods, giving the HTTP response (status, headers) with the parsed body on `.parse()`
         self.with_raw_response = AsyncInputItemsWithRawResponse(transport)
 
-    async def list(
+    def list(
         self,
         response_id: str,
         *,
@@ -914,7 +1198,8 @@ class AsyncInputItems:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
     ) -> AsyncPager[models.ResponseItemList]:
-        """Returns a list of input items for a given response. (GET /responses/{response_id}/input_items). Iterate the result for the items of every page."""
+        """Returns a list of input items for a given response. (GET /responses/{response_id}/input_items). `async for` the items of every page, or `await` it for
+        the first page (no request is sent before either)."""
         from . import models
 
         async def fetch(cursor: str | None) -> models.ResponseItemList:
@@ -934,7 +1219,7 @@ class AsyncInputItems:
             )
             return parse_json(await self._transport.send(spec), models.ResponseItemList)
 
-        return await AsyncPager.first(fetch, after)
+        return AsyncPager(fetch, after)
 
 
 class AsyncInputTokensWithRawResponse:
@@ -1479,6 +1764,252 @@ class AsyncResponses:
             return AsyncResponseStream(response, self._transport.api_key)
         return parse_json(response, models.Response)
 
+    async def parse(
+        self,
+        *,
+        text_format: type[T] | None = None,
+        metadata: _Object | None = None,
+        top_logprobs: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        safety_identifier: str | None = None,
+        prompt_cache_key: str | None = None,
+        prompt_cache_retention: Literal['in_memory', '24h'] | None = None,
+        prompt_cache_options: _Object | None = None,
+        previous_response_id: str | None = None,
+        model: str | None = None,
+        background: bool | None = None,
+        max_tool_calls: int | None = None,
+        text: _Object | None = None,
+        tools: Sequence[_Object] | None = None,
+        tool_choice: Literal['none', 'auto', 'required'] | _Object | None = None,
+        prompt: _Object | None = None,
+        service_tier: Literal['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast'] | None = None,
+        truncation: Literal['auto', 'disabled'] | None = None,
+        reasoning: _Object | None = None,
+        input: str | Sequence[_Object] | None = None,
+        include: Sequence[Literal['file_search_call.results', 'web_search_call.results', 'web_search_call.action.sources', 'message.input_image.image_url', 'computer_call_output.output.image_url', 'code_interpreter_call.outputs', 'reasoning.encrypted_content', 'message.output_text.logprobs']] | None = None,
+        parallel_tool_calls: bool | None = None,
+        store: bool | None = None,
+        instructions: str | None = None,
+        moderation: _Object | None = None,
+        stream_options: _Object | None = None,
+        conversation: str | _Object | None = None,
+        context_management: Sequence[_Object] | None = None,
+        max_output_tokens: int | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+    ) -> ParsedResponse[T]:
+        """Creates a model response. (POST /responses), read as the openai SDK's `parse` reads it: with
+        `text_format` (a pydantic model or another type), `text.format` is its strict JSON schema and
+        `response.output_parsed` the answer read into it; calls of tools from `pydantic_function_tool` have
+        `parsed_arguments`."""
+        from . import models
+        from ._parsing import Parser, responses_tools, with_text_format
+
+        parser: Parser[T] = Parser(text_format, responses_tools(tools))
+        text = with_text_format(text, text_format)
+        tools = None if tools is None else parser.tools
+        spec = RequestSpec(
+            "POST",
+            _path("/responses", {}),
+            query={},
+            body={
+                "metadata": metadata,
+                "top_logprobs": top_logprobs,
+                "temperature": temperature,
+                "top_p": top_p,
+                "user": user,
+                "safety_identifier": safety_identifier,
+                "prompt_cache_key": prompt_cache_key,
+                "prompt_cache_retention": prompt_cache_retention,
+                "prompt_cache_options": prompt_cache_options,
+                "previous_response_id": previous_response_id,
+                "model": model,
+                "background": background,
+                "max_tool_calls": max_tool_calls,
+                "text": text,
+                "tools": tools,
+                "tool_choice": tool_choice,
+                "prompt": prompt,
+                "service_tier": service_tier,
+                "truncation": truncation,
+                "reasoning": reasoning,
+                "input": input,
+                "include": include,
+                "parallel_tool_calls": parallel_tool_calls,
+                "store": store,
+                "instructions": instructions,
+                "moderation": moderation,
+                "stream_options": stream_options,
+                "conversation": conversation,
+                "context_management": context_management,
+                "max_output_tokens": max_output_tokens,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+        return parser.response(parse_json(await self._transport.send(spec), models.Response))
+
+    def stream(
+        self,
+        *,
+        response_id: str | None = None,
+        starting_after: int | None = None,
+        text_format: type[T] | None = None,
+        metadata: _Object | None = None,
+        top_logprobs: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        safety_identifier: str | None = None,
+        prompt_cache_key: str | None = None,
+        prompt_cache_retention: Literal['in_memory', '24h'] | None = None,
+        prompt_cache_options: _Object | None = None,
+        previous_response_id: str | None = None,
+        model: str | None = None,
+        background: bool | None = None,
+        max_tool_calls: int | None = None,
+        text: _Object | None = None,
+        tools: Sequence[_Object] | None = None,
+        tool_choice: Literal['none', 'auto', 'required'] | _Object | None = None,
+        prompt: _Object | None = None,
+        service_tier: Literal['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast'] | None = None,
+        truncation: Literal['auto', 'disabled'] | None = None,
+        reasoning: _Object | None = None,
+        input: str | Sequence[_Object] | None = None,
+        include: Sequence[Literal['file_search_call.results', 'web_search_call.results', 'web_search_call.action.sources', 'message.input_image.image_url', 'computer_call_output.output.image_url', 'code_interpreter_call.outputs', 'reasoning.encrypted_content', 'message.output_text.logprobs']] | None = None,
+        parallel_tool_calls: bool | None = None,
+        store: bool | None = None,
+        instructions: str | None = None,
+        moderation: _Object | None = None,
+        stream_options: _Object | None = None,
+        conversation: str | _Object | None = None,
+        context_management: Sequence[_Object] | None = None,
+        max_output_tokens: int | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+    ) -> AsyncResponseStreamManager[T]:
+        """A new response streamed (the arguments of `create`), or a stored one streamed again (`response_id`;
+        the events after `starting_after`), as the openai SDK's helper gives it: `async with
+        client.responses.stream(...) as stream:` typed events (text deltas with their `snapshot`), then
+        `await stream.get_final_response()`, read with `text_format` and the tools' models as `parse()` reads."""
+        from ._parsing import Parser, StreamHelper, responses_tools, with_text_format
+
+        parser: Parser[T] = Parser(text_format, responses_tools(tools))
+        helper = StreamHelper(parser, starting_after)
+        if response_id is None:
+            text = with_text_format(text, text_format)
+            tools = None if tools is None else parser.tools
+            stream = True
+            spec = RequestSpec(
+                "POST",
+                _path("/responses", {}),
+                query={},
+                body={
+                    "metadata": metadata,
+                    "top_logprobs": top_logprobs,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "user": user,
+                    "safety_identifier": safety_identifier,
+                    "prompt_cache_key": prompt_cache_key,
+                    "prompt_cache_retention": prompt_cache_retention,
+                    "prompt_cache_options": prompt_cache_options,
+                    "previous_response_id": previous_response_id,
+                    "model": model,
+                    "background": background,
+                    "max_tool_calls": max_tool_calls,
+                    "text": text,
+                    "tools": tools,
+                    "tool_choice": tool_choice,
+                    "prompt": prompt,
+                    "service_tier": service_tier,
+                    "truncation": truncation,
+                    "reasoning": reasoning,
+                    "input": input,
+                    "include": include,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "store": store,
+                    "instructions": instructions,
+                    "moderation": moderation,
+                    "stream_options": stream_options,
+                    "conversation": conversation,
+                    "context_management": context_management,
+                    "max_output_tokens": max_output_tokens,
+                    "stream": stream,
+                },
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+                stream=bool(stream),
+            )
+        else:
+            _only_resume_arguments({
+                "metadata": metadata,
+                "top_logprobs": top_logprobs,
+                "temperature": temperature,
+                "top_p": top_p,
+                "user": user,
+                "safety_identifier": safety_identifier,
+                "prompt_cache_key": prompt_cache_key,
+                "prompt_cache_retention": prompt_cache_retention,
+                "prompt_cache_options": prompt_cache_options,
+                "previous_response_id": previous_response_id,
+                "model": model,
+                "background": background,
+                "max_tool_calls": max_tool_calls,
+                "text": text,
+                "tool_choice": tool_choice,
+                "prompt": prompt,
+                "service_tier": service_tier,
+                "truncation": truncation,
+                "reasoning": reasoning,
+                "input": input,
+                "parallel_tool_calls": parallel_tool_calls,
+                "store": store,
+                "instructions": instructions,
+                "moderation": moderation,
+                "stream_options": stream_options,
+                "conversation": conversation,
+                "context_management": context_management,
+                "max_output_tokens": max_output_tokens,
+            })
+            # the whole stream is read again, so that the snapshot is whole; the helper gives the events after
+            # `starting_after`
+            starting_after = None
+            include_obfuscation = None
+            stream = True
+            spec = RequestSpec(
+                "GET",
+                _path("/responses/{response_id}", {"response_id": response_id}),
+                query={
+                    "include": include,
+                    "stream": True if stream else None,
+                    "starting_after": starting_after,
+                    "include_obfuscation": include_obfuscation,
+                },
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+                stream=bool(stream),
+            )
+
+        async def request() -> AsyncParsedResponseStream[T]:
+            response = await self._transport.send(spec)
+            return AsyncParsedResponseStream(response, self._transport.api_key, helper)
+
+        return AsyncResponseStreamManager(request)
+
     async def compact(
         self,
         *,
@@ -1649,7 +2180,8 @@ class ResponsesClient:
     """A client for the Responses API of OpenAI or of any compatible provider (change `base_url`).
 
     `api_key` defaults to `OPENAI_API_KEY` (no `Authorization` header when neither is set), `base_url` to
-    `OPENAI_BASE_URL`, then https://api.openai.com/v1. `timeout` defaults to 5 s to connect and 600 s
+    `OPENAI_BASE_URL`, then https://api.openai.com/v1; `organization` and `project` (sent as the SDK sends
+    them) to `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID`. `timeout` defaults to 5 s to connect and 600 s
     to read; `max_retries` to 2; `idempotency_keys` (True) sends an `Idempotency-Key` on every POST
     (see _transport). `http_client` is an `httpx.Client` of your own (you close it). Close the client,
     or use it as a context manager, to release its connections.
@@ -1659,6 +2191,8 @@ class ResponsesClient:
         self,
         *,
         api_key: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
         base_url: str | None = None,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, Any] | None = None,
@@ -1671,7 +2205,7 @@ class ResponsesClient:
             http_client=http_client,
             api_key=api_key,
             base_url=base_url,
-            default_headers=default_headers,
+            default_headers=_account_headers(organization, project, default_headers),
             default_query=default_query,
             timeout=timeout,
             max_retries=max_retries,
@@ -1686,6 +2220,31 @@ class ResponsesClient:
     @property
     def max_retries(self) -> int:
         return self._transport.max_retries
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> ResponsesClient:
+        """A client with these settings changed (headers and query merged over the current ones) that shares this
+        client's connections, as the openai SDK's `with_options`: `client.with_options(max_retries=5).responses...`.
+        Closing it leaves the connections open; closing this client closes them."""
+        current = self._transport
+        return ResponsesClient(
+            api_key=current.api_key if api_key is None else api_key,
+            base_url=base_url or current.base_url,
+            default_headers={**current.default_headers, **(default_headers or {})},
+            default_query={**current.default_query, **(default_query or {})},
+            timeout=current.timeout if isinstance(timeout, NotGiven) else timeout,
+            max_retries=current.max_retries if max_retries is None else max_retries,
+            idempotency_keys=current.idempotency_keys,
+            http_client=current.http,
+        )
 
     def close(self) -> None:
         self._transport.close()
@@ -1709,6 +2268,8 @@ class AsyncResponsesClient:
         self,
         *,
         api_key: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
         base_url: str | None = None,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, Any] | None = None,
@@ -1721,7 +2282,7 @@ class AsyncResponsesClient:
             http_client=http_client,
             api_key=api_key,
             base_url=base_url,
-            default_headers=default_headers,
+            default_headers=_account_headers(organization, project, default_headers),
             default_query=default_query,
             timeout=timeout,
             max_retries=max_retries,
@@ -1736,6 +2297,31 @@ class AsyncResponsesClient:
     @property
     def max_retries(self) -> int:
         return self._transport.max_retries
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> AsyncResponsesClient:
+        """A client with these settings changed (headers and query merged over the current ones) that shares this
+        client's connections, as the openai SDK's `with_options`: `client.with_options(max_retries=5).responses...`.
+        Closing it leaves the connections open; closing this client closes them."""
+        current = self._transport
+        return AsyncResponsesClient(
+            api_key=current.api_key if api_key is None else api_key,
+            base_url=base_url or current.base_url,
+            default_headers={**current.default_headers, **(default_headers or {})},
+            default_query={**current.default_query, **(default_query or {})},
+            timeout=current.timeout if isinstance(timeout, NotGiven) else timeout,
+            max_retries=current.max_retries if max_retries is None else max_retries,
+            idempotency_keys=current.idempotency_keys,
+            http_client=current.http,
+        )
 
     async def close(self) -> None:
         await self._transport.close()

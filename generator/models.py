@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import warnings
 from pathlib import Path
 from typing import Any
+
+from generator.sdk_properties import add_properties, strip_sdk_properties
 
 # The options are part of the generated output's contract: change one and regenerate.
 CODEGEN_OPTIONS: dict[str, Any] = {
@@ -39,6 +42,8 @@ CODEGEN_OPTIONS: dict[str, Any] = {
     # has, and `generate --check` would depend on where it runs
     "builtin_format_line_length": 120,
     "openapi_scopes": ["schemas"],
+    # a value read is the value sent: pydantic's AnyUrl would rewrite `https://example.com` to `https://example.com/`
+    "type_mappings": ["string+uri=string"],
 }
 
 
@@ -59,7 +64,10 @@ MORE_NOTE = "The models `Response` does not reach: `models` imports this module 
 
 def render_models(document: dict[str, Any], header: str) -> dict[str, str]:
     """The models modules' sources for an OpenAPI document: `models.py` and `_models_more.py`."""
-    return split_models(generate_models(document, header))
+    document = copy.deepcopy(document)
+    computed = strip_sdk_properties(document)
+    reader_shapes(document)
+    return split_models(add_properties(generate_models(document, header), computed))
 
 
 def generate_models(document: dict[str, Any], header: str) -> str:
@@ -78,11 +86,84 @@ def generate_models(document: dict[str, Any], header: str) -> str:
     return defer_builds(code)
 
 
+# How the models read values, beyond the spec's types (applied to the models' copy of the document only):
+# - a JSON number keeps its kind: `number` reads as `float | int`, so the `1` a server sent is read, and
+#   written back, as `1`, not `1.0`;
+# - a nullable value with constraints (`anyOf: [{type: number, minimum: 0, maximum: 2}, {type: null}]`)
+#   becomes one node (`type: [number, "null"]` with its constraints): datamodel-code-generator would make
+#   the constrained member a model of its own, and `response.temperature` would be a `RootModel`, not a float;
+# - an object with no members of its own and any others allowed (`additionalProperties: true`, as
+#   `text.format.schema`) reads as a `dict`, not as an empty model that holds everything in `model_extra`.
+CONSTRAINTS = frozenset(
+    {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength",
+     "pattern", "minItems", "maxItems", "uniqueItems"}
+)  # fmt: skip
+_COMPOSED = ("$ref", "properties", "anyOf", "oneOf", "allOf")
+_NOT_SCHEMA = ("example", "examples", "x-oaiMeta", "default", "enum", "const")
+
+
+def reader_shapes(node: Any) -> None:
+    """Apply the reading rules above to every schema under ``node``, in place."""
+    if isinstance(node, list):
+        for value in node:
+            reader_shapes(value)
+        return
+    if not isinstance(node, dict):
+        return
+    _merge_nullable(node)
+    _keep_integers(node)
+    _open_object_as_dict(node)
+    for key, value in node.items():
+        if key not in _NOT_SCHEMA:
+            reader_shapes(value)
+
+
+def _nullable_member(node: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """`(keyword, member)` when ``node`` is `anyOf` (or `oneOf`) of one constrained scalar or array and null."""
+    key = next((k for k in ("anyOf", "oneOf") if k in node), None)
+    members = node.get(key) if key else None
+    if key is None or not isinstance(members, list) or len(members) != 2 or "properties" in node:
+        return None
+    rest = [m for m in members if m != {"type": "null"}]
+    member = rest[0] if len(rest) == 1 else None
+    if not isinstance(member, dict) or not isinstance(member.get("type"), str):
+        return None
+    simple = not any(k in member for k in _COMPOSED) and bool(CONSTRAINTS & set(member))
+    return (key, member) if simple else None
+
+
+def _merge_nullable(node: dict[str, Any]) -> None:
+    """`anyOf: [constrained scalar or array, null]` -> that member with null in its `type` (see above)."""
+    found = _nullable_member(node)
+    if found is None:
+        return
+    key, member = found
+    del node[key]
+    merged = {k: v for k, v in member.items() if k not in ("default", "example", "examples")}
+    merged["type"] = [member["type"], "null"]
+    if "description" in node:
+        merged.pop("description", None)
+    node.update(merged)
+
+
+def _open_object_as_dict(node: dict[str, Any]) -> None:
+    if node.get("type") == "object" and node.get("additionalProperties") is True and not set(_COMPOSED) & set(node):
+        node["additionalProperties"] = {}
+
+
+def _keep_integers(node: dict[str, Any]) -> None:
+    kind = node.get("type")
+    if kind == "number":
+        node["type"] = ["number", "integer"]
+    elif isinstance(kind, list) and "number" in kind and "integer" not in kind:
+        node["type"] = [t for k in kind for t in ((k, "integer") if k == "number" else (k,))]
+
+
 # Schemas are built on first use, not at import: a process that reads one `Response` builds the schemas
 # that `Response` reaches, once, instead of ~300 validators at import (and `RootModel[Union[...]]`, which
 # a plain RootModel parametrises eagerly, would build every event and item schema at import). The models
 # stay datamodel-code-generator's: only their two pydantic bases change, to subclasses with `defer_build`.
-TYPING_IMPORT = "from typing import Generic, TypeVar\n"
+TYPING_IMPORT = "from typing import TYPE_CHECKING, Generic, TypeVar\n"
 DEFERRED_BASES = """
 
 _T = TypeVar("_T")
@@ -92,6 +173,11 @@ class _Model(BaseModel):
     \"\"\"The base of every model: its schema and validator are built on first use.\"\"\"
 
     model_config = ConfigDict(defer_build=True)
+
+    if TYPE_CHECKING:
+        #: the `x-request-id` of the HTTP response an operation's answer came in, as the openai SDK gives it:
+        #: set by the client on the object it returns (a plain attribute, never dumped), absent on others
+        _request_id: str | None
 
 
 class _RootModel(RootModel[_T], Generic[_T]):
@@ -176,9 +262,7 @@ def split_models(code: str) -> dict[str, str]:
     )
     eager_source = "\n\n\n".join(
         [
-            imports.replace(TYPING_IMPORT.rstrip(), "from typing import TYPE_CHECKING, Generic, TypeVar")
-            + "\n\n\n_T = "
-            + bases,
+            imports + "\n\n\n_T = " + bases,
             *(b for n, b in classes if n in eager),
         ]
     )

@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generated import APIStreamError, IncompleteStreamError, ResponsesClient, SSEDecoder, UnknownEvent, models
+from generated import (
+    EVENT_TYPES,
+    APIStreamError,
+    IncompleteStreamError,
+    ResponsesClient,
+    SSEDecoder,
+    UnknownEvent,
+    models,
+)
 from tests._client_server import Reply, scripted_server
 from tests.paths import CORPUS
 
@@ -89,7 +97,10 @@ def test_every_recorded_stream_reads_to_its_final_response_over_http(path: Path)
             assert caught.value.code or caught.value.message
             return
         events = list(stream)
-        assert events and not any(isinstance(e, UnknownEvent) for e in events), path.name
+        # an event type this spec defines reads as its model; one it does not (Bedrock's
+        # response.reasoning_part.*) as UnknownEvent, and the stream goes on
+        unknown = [e.type for e in events if isinstance(e, UnknownEvent)]
+        assert events and not [kind for kind in unknown if kind in EVENT_TYPES], path.name
         final = stream.get_final_response()
     assert isinstance(final, models.Response)
     assert stream.get_final_text() == _deltas(body)

@@ -6,17 +6,25 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from pydantic import BaseModel
 
 from generated import (
     APIStatusError,
     APIStreamError,
     AsyncResponsesClient,
+    ParsedResponse,
     RateLimitError,
     ResponsesClient,
     ResponseStream,
     models,
     output_text,
+    pydantic_function_tool,
 )
+
+
+class CalendarEvent(BaseModel):
+    name: str
+    participants: list[str]
 
 
 def sync_usage() -> str:
@@ -61,6 +69,22 @@ def sync_usage() -> str:
         except APIStreamError as exc:
             print(exc.code)
         print(final, count, pages, compacted, cancelled, status, parsed)
+        sdk_text: str = response.output_text
+        request_id: str | None = response._request_id
+        extracted: ParsedResponse[CalendarEvent] = client.responses.parse(
+            model="gpt-4.1", input="Alice and Bob meet", text_format=CalendarEvent
+        )
+        extracted_event: CalendarEvent | None = extracted.output_parsed
+        unread: ParsedResponse[None] = client.responses.parse(model="gpt-4.1", input="hi")
+        with client.responses.stream(model="gpt-4.1", input="hi", text_format=CalendarEvent) as helper:
+            for streamed in helper:
+                print(streamed.type)
+            streamed_event: CalendarEvent | None = helper.get_final_response().output_parsed
+        with client.responses.stream(response_id=response.id, starting_after=2) as again:
+            print(again.get_final_text())
+        tools = [pydantic_function_tool(CalendarEvent)]
+        print(client.with_options(max_retries=5).responses.parse(model="gpt-4.1", input="x", tools=tools))
+        print(sdk_text, request_id, extracted_event, unread, streamed_event)
         return text + output_text(response)
 
 
@@ -74,7 +98,17 @@ async def async_usage() -> str:
         pager = await client.responses.input_items.list(response.id)
         async for item in pager:
             print(item)
+        async for item in client.responses.input_items.list(response.id, limit=2):
+            print(item)
+        if pager.has_next_page():
+            print((await pager.get_next_page()).data)
         final: models.Response = await stream.get_final_response()
+        parsed = await client.responses.parse(model="gpt-4.1", input="x", text_format=CalendarEvent)
+        async with client.responses.stream(model="gpt-4.1", input="hi", text_format=CalendarEvent) as helper:
+            async for helped in helper:
+                print(helped.type)
+            event_read: CalendarEvent | None = (await helper.get_final_response()).output_parsed
+        print(parsed.output_parsed, event_read)
         return output_text(final) + response.id
 
 
