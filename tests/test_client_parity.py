@@ -92,6 +92,19 @@ class CalendarEvent(BaseModel):
     participants: list[str]
 
 
+class Step(BaseModel):
+    explanation: str
+    output: str | None = None
+
+
+class Solution(BaseModel):
+    """A worked answer: nested models, an optional member, a default."""
+
+    steps: list[Step]
+    final: Step
+    confidence: float = 0.5
+
+
 class GetWeather(BaseModel):
     """Get the current weather in a city."""
 
@@ -248,7 +261,14 @@ def parse(sdk: Sdk, url: str) -> Any:
         response = client.responses.parse(model="gpt-4o-2024-08-06", input=EXTRACT, text_format=CalendarEvent)
         event = response.output_parsed
         assert isinstance(event, CalendarEvent)
-        return {"event": event.model_dump(), "text": response.output_text, "format": dump(response.text)}
+        nested = client.responses.parse(model="gpt-4.1", input="Solve 2 + 2.", text_format=Solution)
+        return {
+            "event": event.model_dump(),
+            "text": response.output_text,
+            "format": dump(response.text),
+            "nested": nested.output_parsed.model_dump(),
+            "nested_format": dump(nested.text),  # the strict schema as the server received it
+        }
 
 
 async def parse_async(sdk: Sdk, url: str) -> Any:
