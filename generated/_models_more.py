@@ -104,13 +104,6 @@ from .models import (
 )
 
 
-class CompactResponseMethodPublicBodyInput(_RootModel[str]):
-    root: Annotated[str, Field(max_length=10485760)]
-    """
-    A text input to the model, equivalent to a text input with the `user` role.
-    """
-
-
 class ContextManagementParam(_Model):
     model_config = ConfigDict(
         extra="allow",
@@ -1478,13 +1471,6 @@ class TextContent(_Model):
     type: Literal["text"]
 
 
-class TokenCountsBodyInput(_RootModel[str]):
-    root: Annotated[str, Field(max_length=10485760)]
-    """
-    A text input to the model, equivalent to a text input with the `user` role.
-    """
-
-
 class TokenCountsResource(_Model):
     model_config = ConfigDict(
         extra="allow",
@@ -1856,7 +1842,7 @@ class CompactResponseMethodPublicBody(_Model):
     model_config = ConfigDict(
         extra="allow",
     )
-    input: CompactResponseMethodPublicBodyInput | list[Union[EasyInputMessage, InputMessage, OutputMessage, FileSearchToolCall, ComputerToolCall, ComputerCallOutputItemParam, WebSearchToolCall, FunctionToolCall, FunctionCallOutputItemParam, ToolSearchCallItemParam, "ToolSearchOutputItemParam", AdditionalToolsItemParam, ReasoningItem, CompactionSummaryItemParam, ImageGenToolCall, CodeInterpreterToolCall, LocalShellToolCall, LocalShellToolCallOutput, FunctionShellCallItemParam, FunctionShellCallOutputItemParam, ApplyPatchToolCallItemParam, ApplyPatchToolCallOutputItemParam, MCPListTools, MCPApprovalRequest, MCPApprovalResponse, MCPToolCall, CustomToolCallOutput, CustomToolCall, CompactionTriggerItemParam, ItemReferenceParam, ProgramItemParam, ProgramOutputItemParam]] | None = (
+    input: str | list[Union[EasyInputMessage, InputMessage, OutputMessage, FileSearchToolCall, ComputerToolCall, ComputerCallOutputItemParam, WebSearchToolCall, FunctionToolCall, FunctionCallOutputItemParam, ToolSearchCallItemParam, "ToolSearchOutputItemParam", AdditionalToolsItemParam, ReasoningItem, CompactionSummaryItemParam, ImageGenToolCall, CodeInterpreterToolCall, LocalShellToolCall, LocalShellToolCallOutput, FunctionShellCallItemParam, FunctionShellCallOutputItemParam, ApplyPatchToolCallItemParam, ApplyPatchToolCallOutputItemParam, MCPListTools, MCPApprovalRequest, MCPApprovalResponse, MCPToolCall, CustomToolCallOutput, CustomToolCall, CompactionTriggerItemParam, ItemReferenceParam, ProgramItemParam, ProgramOutputItemParam]] | None = (
         None
     )
     instructions: str | None = None
@@ -2084,7 +2070,7 @@ class TokenCountsBody(_Model):
         extra="allow",
     )
     conversation: str | ConversationParam2 | None = None
-    input: TokenCountsBodyInput | list[Union[EasyInputMessage, InputMessage, OutputMessage, FileSearchToolCall, ComputerToolCall, ComputerCallOutputItemParam, WebSearchToolCall, FunctionToolCall, FunctionCallOutputItemParam, ToolSearchCallItemParam, "ToolSearchOutputItemParam", AdditionalToolsItemParam, ReasoningItem, CompactionSummaryItemParam, ImageGenToolCall, CodeInterpreterToolCall, LocalShellToolCall, LocalShellToolCallOutput, FunctionShellCallItemParam, FunctionShellCallOutputItemParam, ApplyPatchToolCallItemParam, ApplyPatchToolCallOutputItemParam, MCPListTools, MCPApprovalRequest, MCPApprovalResponse, MCPToolCall, CustomToolCallOutput, CustomToolCall, CompactionTriggerItemParam, ItemReferenceParam, ProgramItemParam, ProgramOutputItemParam]] | None = (
+    input: str | list[Union[EasyInputMessage, InputMessage, OutputMessage, FileSearchToolCall, ComputerToolCall, ComputerCallOutputItemParam, WebSearchToolCall, FunctionToolCall, FunctionCallOutputItemParam, ToolSearchCallItemParam, "ToolSearchOutputItemParam", AdditionalToolsItemParam, ReasoningItem, CompactionSummaryItemParam, ImageGenToolCall, CodeInterpreterToolCall, LocalShellToolCall, LocalShellToolCallOutput, FunctionShellCallItemParam, FunctionShellCallOutputItemParam, ApplyPatchToolCallItemParam, ApplyPatchToolCallOutputItemParam, MCPListTools, MCPApprovalRequest, MCPApprovalResponse, MCPToolCall, CustomToolCallOutput, CustomToolCall, CompactionTriggerItemParam, ItemReferenceParam, ProgramItemParam, ProgramOutputItemParam]] | None = (
         None
     )
     instructions: str | None = None

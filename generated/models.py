@@ -630,13 +630,6 @@ class FilePath(_Model):
     """
 
 
-class FunctionCallOutputItemParamOutput(_RootModel[str]):
-    root: Annotated[str, Field(max_length=10485760)]
-    """
-    A JSON string of the output of the function tool call.
-    """
-
-
 class FunctionShellAction(_Model):
     model_config = ConfigDict(
         extra="allow",
@@ -1739,10 +1732,6 @@ class UrlCitationBody(_Model):
     """
 
 
-class VectorStoreFileAttributesVectorStoreFileAttributes(_RootModel[str]):
-    root: Annotated[str, Field(max_length=512)]
-
-
 class WaitParam(_Model):
     model_config = ConfigDict(
         extra="allow",
@@ -2220,13 +2209,7 @@ class FileSearchToolCallResult(_Model):
     model_config = ConfigDict(
         extra="allow",
     )
-    attributes: (
-        dict[
-            Annotated[str, StringConstraints(max_length=64)],
-            VectorStoreFileAttributesVectorStoreFileAttributes | float | int | bool,
-        ]
-        | None
-    ) = None
+    attributes: dict[Annotated[str, StringConstraints(max_length=64)], str | float | int | bool] | None = None
     file_id: str | None = None
     """
     The unique ID of the file.
@@ -3047,7 +3030,7 @@ class FunctionCallOutputItemParam(_Model):
     """
     The namespace of the tool that produced the output.
     """
-    output: FunctionCallOutputItemParamOutput | list[Annotated[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam, Field(discriminator="type")]]
+    output: str | list[Annotated[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam, Field(discriminator="type")]]
     """
     Text, image, or file output of the function tool call.
     """
@@ -3804,7 +3787,6 @@ class Response(ModelResponseProperties, ResponseProperties):
 
 
 if TYPE_CHECKING:
-    from ._models_more import CompactResponseMethodPublicBodyInput as CompactResponseMethodPublicBodyInput
     from ._models_more import ContextManagementParam as ContextManagementParam
     from ._models_more import ConversationParam2 as ConversationParam2
     from ._models_more import Error as Error
@@ -3862,7 +3844,6 @@ if TYPE_CHECKING:
     from ._models_more import ResponseWebSearchCallSearchingEvent as ResponseWebSearchCallSearchingEvent
     from ._models_more import ShellCallOutputDelta as ShellCallOutputDelta
     from ._models_more import TextContent as TextContent
-    from ._models_more import TokenCountsBodyInput as TokenCountsBodyInput
     from ._models_more import TokenCountsResource as TokenCountsResource
     from ._models_more import ComputerScreenshotContent as ComputerScreenshotContent
     from ._models_more import CustomToolCallResource as CustomToolCallResource
@@ -3897,7 +3878,6 @@ if TYPE_CHECKING:
 
 #: the models defined in `_models_more`, imported on first use
 _MORE = frozenset({
-    "CompactResponseMethodPublicBodyInput",
     "ContextManagementParam",
     "ConversationParam2",
     "Error",
@@ -3955,7 +3935,6 @@ _MORE = frozenset({
     "ResponseWebSearchCallSearchingEvent",
     "ShellCallOutputDelta",
     "TextContent",
-    "TokenCountsBodyInput",
     "TokenCountsResource",
     "ComputerScreenshotContent",
     "CustomToolCallResource",
@@ -4001,7 +3980,6 @@ __all__ = [
     "CodeInterpreterOutputImage",
     "CodeInterpreterOutputLogs",
     "CodeInterpreterToolCall",
-    "CompactResponseMethodPublicBodyInput",
     "CompactionBody",
     "CompactionSummaryItemParam",
     "CompactionTriggerItemParam",
@@ -4030,7 +4008,6 @@ __all__ = [
     "ErrorResponse",
     "FileCitationBody",
     "FilePath",
-    "FunctionCallOutputItemParamOutput",
     "FunctionShellAction",
     "FunctionShellActionParam",
     "FunctionShellCallOutputExitOutcome",
@@ -4141,7 +4118,6 @@ __all__ = [
     "SummaryTextContent",
     "TextContent",
     "TextResponseFormatJsonSchema",
-    "TokenCountsBodyInput",
     "TokenCountsResource",
     "ToolChoiceAllowed",
     "ToolChoiceCustom",
@@ -4152,7 +4128,6 @@ __all__ = [
     "TopLogProb",
     "TypeParam",
     "UrlCitationBody",
-    "VectorStoreFileAttributesVectorStoreFileAttributes",
     "WaitParam",
     "WebSearchActionFind",
     "WebSearchActionOpenPage",

@@ -92,6 +92,9 @@ def generate_models(document: dict[str, Any], header: str) -> str:
 # - a nullable value with constraints (`anyOf: [{type: number, minimum: 0, maximum: 2}, {type: null}]`)
 #   becomes one node (`type: [number, "null"]` with its constraints): datamodel-code-generator would make
 #   the constrained member a model of its own, and `response.temperature` would be a `RootModel`, not a float;
+# - a constrained scalar among other members of a union (`oneOf: [{type: string, maxLength: N}, {type: array}]`)
+#   loses its constraints: datamodel-code-generator would make it a `RootModel` (a file search result's string
+#   attribute would read as one); the bound is the server's to check on what a request sends;
 # - an object with no members of its own and any others allowed (`additionalProperties: true`, as
 #   `text.format.schema`) reads as a `dict`, not as an empty model that holds everything in `model_extra`.
 CONSTRAINTS = frozenset(
@@ -99,6 +102,7 @@ CONSTRAINTS = frozenset(
      "pattern", "minItems", "maxItems", "uniqueItems"}
 )  # fmt: skip
 _COMPOSED = ("$ref", "properties", "anyOf", "oneOf", "allOf")
+SCALARS = ("string", "number", "integer", "boolean")
 _NOT_SCHEMA = ("example", "examples", "x-oaiMeta", "default", "enum", "const")
 
 
@@ -111,6 +115,7 @@ def reader_shapes(node: Any) -> None:
     if not isinstance(node, dict):
         return
     _merge_nullable(node)
+    _unconstrain_union_members(node)
     _keep_integers(node)
     _open_object_as_dict(node)
     for key, value in node.items():
@@ -144,6 +149,16 @@ def _merge_nullable(node: dict[str, Any]) -> None:
     if "description" in node:
         merged.pop("description", None)
     node.update(merged)
+
+
+def _unconstrain_union_members(node: dict[str, Any]) -> None:
+    for key in ("anyOf", "oneOf"):
+        members = node.get(key)
+        if isinstance(members, list) and len([m for m in members if m != {"type": "null"}]) > 1:
+            for member in members:
+                if isinstance(member, dict) and member.get("type") in SCALARS and not set(_COMPOSED) & set(member):
+                    for keyword in CONSTRAINTS & set(member):
+                        del member[keyword]
 
 
 def _open_object_as_dict(node: dict[str, Any]) -> None:
