@@ -165,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--api-key", action="append", metavar="KEY", help="accept only these keys (default: any)")
     serve.add_argument("--rate-limit", type=int, metavar="N", help="requests per minute per key before 429")
     serve.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
+    serve.add_argument(
+        "--max-store-bytes", type=int, metavar="N", help="bytes stored responses keep (default: 512 MiB)"
+    )
+    serve.add_argument(
+        "--read-timeout", type=float, metavar="SECONDS", help="seconds for headers, then body (default: 30)"
+    )
     serve.set_defaults(handler=_lazy("conformance.server.cli:serve"))
 
     generate = sub.add_parser("generate", help="regenerate models and client into generated/")

@@ -17,7 +17,8 @@ from conformance.server.errors import ApiError
 from conformance.server.guards import RateLimiter, api_key
 from conformance.server.quirks import get_quirk
 from conformance.server.routes import HANDLERS, Handler, not_implemented, state_of
-from conformance.server.state import DEFAULT_MAX_BODY_BYTES, ServerState
+from conformance.server.state import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_STORE_BYTES, DEFAULT_READ_TIMEOUT, ServerState
+from conformance.server.store import Store
 from generator.spec_view import Operation
 
 PREFIX = "/v1"
@@ -67,20 +68,34 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return _error_response(request, error)
 
 
+def _check_bounds(rate_limit: int | None, max_body_bytes: int, max_store_bytes: int, read_timeout: float) -> None:
+    for name, value in (("rate_limit", rate_limit), ("max_body_bytes", max_body_bytes),
+                        ("max_store_bytes", max_store_bytes)):  # fmt: skip
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+    if not read_timeout > 0:
+        raise ValueError(f"read_timeout must be above 0, got {read_timeout}")
+
+
 def create_app(
     quirks: str | None = None,
     api_keys: set[str] | None = None,
     rate_limit: int | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_store_bytes: int = DEFAULT_MAX_STORE_BYTES,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
 ) -> Starlette:
     """The reference server. `quirks` names a mode of `conformance.server.quirks.QUIRKS` (None: faithful);
-    `api_keys` the accepted Bearer keys (None: any non-empty key); `rate_limit` requests per minute per key."""
-    if rate_limit is not None and rate_limit < 1:
-        raise ValueError(f"rate_limit must be at least 1, got {rate_limit}")
-    if max_body_bytes < 1:
-        raise ValueError(f"max_body_bytes must be at least 1, got {max_body_bytes}")
+    `api_keys` the accepted Bearer keys (None: any non-empty key); `rate_limit` requests per minute per key;
+    the bounds (`conformance.server.state`): request body bytes, stored bytes, seconds to read a body."""
+    _check_bounds(rate_limit, max_body_bytes, max_store_bytes, read_timeout)
     server = ServerState(
-        get_quirk(quirks), set(api_keys) if api_keys is not None else None, max_body_bytes, RateLimiter(rate_limit)
+        get_quirk(quirks),
+        set(api_keys) if api_keys is not None else None,
+        max_body_bytes,
+        RateLimiter(rate_limit),
+        Store(max_store_bytes),
+        read_timeout,
     )
 
     @asynccontextmanager

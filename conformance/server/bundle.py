@@ -32,11 +32,31 @@ def spec_operations() -> tuple[Operation, ...]:
 @cache
 def request_bundle() -> dict[str, Any]:
     """The bundle as the server reads requests: with the readers' leniency (`x-respkit-readers`), so that
-    it accepts what OpenAI's own documentation sends. What the server answers is held to `bundle()`."""
+    it accepts what OpenAI's own documentation sends, and OpenAI's integer range. What the server answers
+    is held to `bundle()`."""
     from generator.overlay import apply_entries
 
     entries: list[dict[str, Any]] = list(bundle().get("x-respkit-readers", []))
-    return apply_entries(bundle(), entries, "readers") if entries else bundle()
+    read = apply_entries(bundle(), entries, "readers") if entries else bundle()
+    return {**read, "components": _with_integer_range(read["components"])}
+
+
+#: OpenAI refuses an integer outside 32 bits ("integer above maximum value. Expected a value <= 2147483647");
+#: the spec bounds few of its integers, and JSON Schema's `integer` takes 1e30.
+INTEGER_RANGE = (-(2**31), 2**31 - 1)
+
+
+def _with_integer_range(node: Any) -> Any:
+    """A copy of `node` in which every `type: integer` schema without a bound has OpenAI's."""
+    if isinstance(node, list):
+        return [_with_integer_range(child) for child in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _with_integer_range(child) for key, child in node.items()}
+    if copy.get("type") == "integer":
+        copy.setdefault("minimum", INTEGER_RANGE[0])
+        copy.setdefault("maximum", INTEGER_RANGE[1])
+    return copy
 
 
 def _root(schema_name: str, document: dict[str, Any]) -> dict[str, Any]:
@@ -62,3 +82,42 @@ def request_validator(schema_name: str) -> Draft202012Validator:
 def fast_request_validator(schema_name: str) -> jsonschema_rs.Draft202012Validator:
     """The same request schema compiled by jsonschema-rs: a quick yes/no (`request_validator` explains a no)."""
     return jsonschema_rs.Draft202012Validator(_root(schema_name, request_bundle()))
+
+
+@cache
+def top_level_properties(schema_name: str) -> frozenset[str]:
+    """The members a request body may have: the properties of its schema and of what it combines
+    (`$ref`, `allOf`, `anyOf`, `oneOf`), as OpenAI refuses any other with `unknown_parameter`."""
+    return frozenset(_properties(request_bundle()["components"]["schemas"][schema_name]))
+
+
+def _properties(schema: Any) -> set[str]:
+    if not isinstance(schema, dict):
+        return set()
+    found = set(schema.get("properties") or {})
+    if isinstance(schema.get("$ref"), str):
+        found |= _properties(_resolve(schema["$ref"]))
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(key) or []:
+            found |= _properties(part)
+    return found
+
+
+def _resolve(ref: str) -> Any:
+    node: Any = request_bundle()
+    for part in ref.removeprefix("#/").split("/"):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+_fast_subschemas: dict[int, tuple[Any, jsonschema_rs.Draft202012Validator]] = {}
+
+
+def fast_subschema_validator(subschema: dict[str, Any]) -> jsonschema_rs.Draft202012Validator:
+    """jsonschema-rs compiled for one schema inside the request bundle (its `$ref`s resolve in the bundle's
+    components); one per schema object, kept with it so that its id is never reused."""
+    known = _fast_subschemas.get(id(subschema))
+    if known is None:
+        compiled = jsonschema_rs.Draft202012Validator({**subschema, "components": request_bundle()["components"]})
+        known = _fast_subschemas[id(subschema)] = (subschema, compiled)
+    return known[1]

@@ -11,15 +11,26 @@ import uvicorn
 from conformance.cli import EXIT_OK, UsageError
 from conformance.server.app import PREFIX, create_app
 from conformance.server.quirks import QUIRKS, describe
+from conformance.server.runner import uvicorn_options
+from conformance.server.state import DEFAULT_MAX_STORE_BYTES, DEFAULT_READ_TIMEOUT
+
+
+def _bounds(args: argparse.Namespace) -> None:
+    """Each bound at its default unless given; one given must be at least 1 (above 0 for the timeout)."""
+    args.max_store_bytes = DEFAULT_MAX_STORE_BYTES if args.max_store_bytes is None else args.max_store_bytes
+    args.read_timeout = DEFAULT_READ_TIMEOUT if args.read_timeout is None else args.read_timeout
+    for option in ("rate_limit", "max_body_bytes", "max_store_bytes"):
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            raise UsageError(f"--{option.replace('_', '-')}: must be at least 1, got {value}")
+    if not args.read_timeout > 0:
+        raise UsageError(f"--read-timeout: must be above 0 seconds, got {args.read_timeout:g}")
 
 
 def _options(args: argparse.Namespace) -> None:
     if args.quirks is not None and args.quirks not in QUIRKS:
         raise UsageError(f"--quirks: unknown mode {args.quirks!r} (see `respkit serve --list-quirks`)")
-    if args.rate_limit is not None and args.rate_limit < 1:
-        raise UsageError(f"--rate-limit: must be at least 1, got {args.rate_limit}")
-    if args.max_body_bytes < 1:
-        raise UsageError(f"--max-body-bytes: must be at least 1, got {args.max_body_bytes}")
+    _bounds(args)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: must be between 0 and 65535, got {args.port}")
     if args.api_key is not None and not all(k.strip() for k in args.api_key):
@@ -48,8 +59,10 @@ def serve(args: argparse.Namespace) -> int:
         api_keys=set(args.api_key) if args.api_key else None,
         rate_limit=args.rate_limit,
         max_body_bytes=args.max_body_bytes,
+        max_store_bytes=args.max_store_bytes,
+        read_timeout=args.read_timeout,
     )
     mode = args.quirks or "faithful"
     print(f"respkit: serving http://{args.host}:{args.port}{PREFIX} ({mode}); Ctrl-C stops", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=args.host, port=args.port, **uvicorn_options(args.read_timeout))
     return EXIT_OK

@@ -28,6 +28,20 @@ def bad_request(message: str, param: str | None = None, code: str | None = None)
     return ApiError(400, message, param=param, code=code)
 
 
+def unknown_parameter(name: str) -> ApiError:
+    return bad_request(f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter")
+
+
+def request_timeout(seconds: float) -> ApiError:
+    """A request that did not arrive in time; the connection is closed, since its rest may still come."""
+    return ApiError(
+        408,
+        f"The request did not arrive within {seconds:g} seconds (`respkit serve --read-timeout`).",
+        code="request_timeout",
+        headers={"Connection": "close"},
+    )
+
+
 def not_found(message: str, param: str | None = None) -> ApiError:
     return ApiError(404, message, param=param)
 

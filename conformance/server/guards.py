@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 import math
 import time
-from collections import deque
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
-from jsonschema.exceptions import best_match
+import orjson
 from starlette.requests import Request
 
-from conformance.server import bundle
-from conformance.server.errors import (
-    ApiError,
-    bad_request,
-    json_pointer_to_param,
-    rate_limited,
-    too_large,
-    unauthorized,
-)
+from conformance.server.errors import ApiError, bad_request, rate_limited, request_timeout, too_large, unauthorized
+from conformance.server.sizing import CONTAINERS, json_levels
+from conformance.server.validation import check_body
 
 WINDOW_SECONDS = 60.0
+#: Keys the rate limiter follows within one window at most; past it, a request with a new key is a 429.
+MAX_TRACKED_KEYS = 100_000
 #: Deepest nesting of arrays and objects a request body may have (deeper ones are a 400, never a crash).
 MAX_DEPTH = 64
+#: Bodies up to this size are parsed and checked on the event loop; larger ones in a thread, since their
+#: cost grows with them (a thread hop costs more than checking a small body).
+INLINE_BYTES = 64 * 1024
 
 
 def api_key(request: Request, accepted: set[str] | None) -> str:
@@ -42,29 +43,62 @@ def api_key(request: Request, accepted: set[str] | None) -> str:
 
 
 class RateLimiter:
-    """At most `per_minute` requests per key in any 60-second window; a 429 with `Retry-After` beyond."""
+    """At most `per_minute` requests per key in any 60-second window; a 429 with `Retry-After` beyond.
 
-    def __init__(self, per_minute: int | None) -> None:
+    Keys are kept least recently used first, and one whose last request is a window old is forgotten:
+    each key once, so a request pays O(1) for it on average. At most `MAX_TRACKED_KEYS` keys at once."""
+
+    def __init__(self, per_minute: int | None, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
-        self._seen: dict[str, deque[float]] = {}
+        self._clock = clock
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     def check(self, key: str) -> None:
         if self.per_minute is None:
             return
-        now = time.monotonic()
-        seen = self._seen.setdefault(key, deque())
-        while seen and now - seen[0] >= WINDOW_SECONDS:
-            seen.popleft()
+        now = self._clock()
+        self._expire(now)
+        seen = self._window(key, now, self.per_minute)
         if len(seen) >= self.per_minute:
             retry = max(1, math.ceil(WINDOW_SECONDS - (now - seen[0])))
             raise rate_limited(self.per_minute, retry)
         seen.append(now)
 
+    def _expire(self, now: float) -> None:
+        while self._seen:
+            oldest = next(iter(self._seen.values()))
+            if oldest and now - oldest[-1] < WINDOW_SECONDS:
+                return
+            self._seen.popitem(last=False)
 
-async def read_body(request: Request, limit: int) -> bytes:
+    def _window(self, key: str, now: float, per_minute: int) -> deque[float]:
+        """The key's requests of the last window; a 429 for a new key while every place is taken."""
+        if key not in self._seen and len(self._seen) >= MAX_TRACKED_KEYS:
+            raise rate_limited(per_minute, math.ceil(WINDOW_SECONDS))
+        seen = self._seen.setdefault(key, deque())
+        self._seen.move_to_end(key)
+        while seen and now - seen[0] >= WINDOW_SECONDS:
+            seen.popleft()
+        return seen
+
+
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The body, at most `limit` bytes (413 beyond) arriving within `timeout` seconds (408 beyond: a body
+    that drips would hold its connection and buffer for ever)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
+    try:
+        async with asyncio.timeout(timeout):
+            return await _received(request, limit)
+    except TimeoutError:
+        raise request_timeout(timeout) from None
+
+
+async def _received(request: Request, limit: int) -> bytes:
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
@@ -84,47 +118,43 @@ def _check_content_type(request: Request) -> None:
         )
 
 
-def _validate(body: dict[str, Any], schema_name: str) -> None:
-    if bundle.fast_request_validator(schema_name).is_valid(body):
-        return
-    error = best_match(bundle.request_validator(schema_name).iter_errors(body))
-    if error is None:
-        return
-    param = json_pointer_to_param(list(error.absolute_path))
-    detail = error.message if len(error.message) <= 200 else error.message[:197] + "..."
-    raise bad_request(f"Invalid value for '{param or 'body'}': {detail}", param=param, code="invalid_value")
+def _nested_too_deep(value: Any) -> bool:
+    """More than `MAX_DEPTH` levels hold an array or object."""
+    nested = (level for level in json_levels(value) if any(type(v) in CONTAINERS for v in level))
+    return next(islice(nested, MAX_DEPTH, None), None) is not None
 
 
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, level)
-            if level <= MAX_DEPTH:
-                stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return deepest
+def _too_deep() -> ApiError:
+    return bad_request(f"The JSON body is nested more than {MAX_DEPTH} levels deep.")
 
 
 def _parse(raw: bytes) -> Any:
-    too_deep = bad_request(f"The JSON body is nested more than {MAX_DEPTH} levels deep.")
+    """Strict JSON (RFC 8259), as OpenAI reads it: no NaN or Infinity, no lone surrogate, no number
+    beyond a double (Python's `json` takes all three, and the answer then failed with a 500)."""
     try:
-        body = json.loads(raw)
-    except RecursionError:
-        raise too_deep from None
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("We could not parse the JSON body of your request: it is not valid JSON.") from None
-    if _depth(body) > MAX_DEPTH:
-        raise too_deep
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):
+            raise _too_deep() from None
+        raise bad_request(f"We could not parse the JSON body of your request: it is not valid JSON ({exc}).") from None
+    if _nested_too_deep(body):
+        raise _too_deep()
     return body
 
 
-async def read_json(request: Request, schema_name: str | None, limit: int) -> dict[str, Any]:
-    """The request's JSON object body, checked against the spec's schema for it."""
-    _check_content_type(request)
-    body = _parse(await read_body(request, limit))
+def _checked(raw: bytes, schema_name: str | None) -> dict[str, Any]:
+    body = _parse(raw)
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
     if schema_name:
-        _validate(body, schema_name)
+        check_body(body, schema_name)
     return body
+
+
+async def read_json(request: Request, schema_name: str | None, limit: int, timeout: float) -> dict[str, Any]:
+    """The request's JSON object body, checked against the spec's schema for it."""
+    _check_content_type(request)
+    raw = await read_body(request, limit, timeout)
+    if len(raw) <= INLINE_BYTES:
+        return _checked(raw, schema_name)
+    return await asyncio.to_thread(_checked, raw, schema_name)

@@ -19,6 +19,7 @@ class Job:
         self.record = record
         self.log: list[Event] = []
         self.closed = False
+        self._stopping: asyncio.Task[None] | None = None
         self._changed = asyncio.Condition()
         self.task: asyncio.Task[None] = asyncio.get_running_loop().create_task(self._run())
 
@@ -46,13 +47,22 @@ class Job:
         await self._emit(events.closing(record))
         await self._close()
 
-    async def cancel(self) -> None:
-        """Stop the work; the response becomes `cancelled` unless it already finished."""
+    def _halt(self) -> None:
         if self.record.status in ("queued", "in_progress"):
             self.record.status = "cancelled"
         self.task.cancel()
+
+    async def cancel(self) -> None:
+        """Stop the work; the response becomes `cancelled` unless it already finished."""
+        self._halt()
         await asyncio.wait([self.task])
         await self._close()
+
+    def stop(self) -> None:
+        """`cancel()` without waiting for the work to end (the store evicting a running job); its followers
+        still see the log end."""
+        self._halt()
+        self._stopping = asyncio.get_running_loop().create_task(self.cancel())
 
     async def follow(self, after: int) -> AsyncIterator[Event]:
         """The log's events with `sequence_number > after`, waiting for new ones until the job ends."""

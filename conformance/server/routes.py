@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from conformance.server.guards import read_json
 from conformance.server.items import input_items
 from conformance.server.query import list_body, page, query_bool, query_int
 from conformance.server.record import Record
+from conformance.server.sizing import record_bytes
 from conformance.server.state import ServerState
 
 Handler = Callable[[Request, ServerState], Awaitable[Response]]
@@ -28,7 +30,7 @@ def state_of(request: Request) -> ServerState:
 
 async def body_of(request: Request, server: ServerState) -> dict[str, Any]:
     schema: str | None = request.state.operation.request_schema
-    return await read_json(request, schema, server.max_body_bytes)
+    return await read_json(request, schema, server.max_body_bytes, server.read_timeout)
 
 
 def json_response(server: ServerState, body: dict[str, Any]) -> JSONResponse:
@@ -78,13 +80,21 @@ def _live(record: Record) -> Iterator[events.Event]:
     yield from events.closing(record)
 
 
+def _planned(body: dict[str, Any], history: list[dict[str, Any]]) -> tuple[Record, int]:
+    """The record and the bytes storing it costs: work that grows with the body, so it runs in a thread
+    (`asyncio.to_thread`), and a 4 MB body never holds up the other clients."""
+    items = input_items(body.get("input"))
+    kept = {key: value for key, value in body.items() if key != "input"}  # the items hold it (a third less)
+    record = Record(kept, model.respond(body, history, items), items, history)
+    return record, record_bytes(record) if record.stored else 0
+
+
 async def create(request: Request, server: ServerState) -> Response:
     body = await body_of(request, server)
     _check_create(body)
     history = _history(server, body.get("previous_response_id"))
-    items = input_items(body.get("input"))
-    record = Record(body, model.respond(body, history, items), items, history)
-    server.store.add(record)
+    record, size = await asyncio.to_thread(_planned, body, history)
+    server.store.add(record, size)
     if server.quirk.chat_completion:
         record.finish()
         return JSONResponse(chat_completion(record))
@@ -126,10 +136,11 @@ async def delete(request: Request, server: ServerState) -> Response:
 
 async def cancel(request: Request, server: ServerState) -> Response:
     record = server.store.get(request.path_params["response_id"])
-    job = server.store.job(record.id)
-    if job is None:
+    if not record.background:
         raise bad_request("Only responses created with background=true can be cancelled.", code="invalid_request")
-    await job.cancel()
+    job = server.store.job(record.id)
+    if job:  # else it has finished, and stays as it ended
+        await job.cancel()
     return json_response(server, record.body())
 
 
@@ -138,17 +149,26 @@ async def list_input_items(request: Request, server: ServerState) -> Response:
     return JSONResponse(list_body(*page(record.input_items, request.query_params)))
 
 
+def _counted(body: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+    count = model.input_tokens(body, history, input_items(body.get("input")))
+    return {"object": "response.input_tokens", "input_tokens": count}
+
+
 async def input_tokens(request: Request, server: ServerState) -> Response:
     body = await body_of(request, server)
     history = _history(server, body.get("previous_response_id"))
-    count = model.input_tokens(body, history, input_items(body.get("input")))
-    return JSONResponse({"object": "response.input_tokens", "input_tokens": count})
+    return JSONResponse(await asyncio.to_thread(_counted, body, history))
+
+
+def _compacted(body: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+    items = [*history, *input_items(body.get("input"))]
+    return compacted(items, model.input_tokens(body, [], items))
 
 
 async def compact(request: Request, server: ServerState) -> Response:
     body = await body_of(request, server)
-    items = [*_history(server, body.get("previous_response_id")), *input_items(body.get("input"))]
-    return JSONResponse(compacted(items, model.input_tokens(body, [], items)))
+    history = _history(server, body.get("previous_response_id"))
+    return JSONResponse(await asyncio.to_thread(_compacted, body, history))
 
 
 #: The handler of each (method, path) the spec lists; an operation without one answers 501.

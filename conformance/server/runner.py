@@ -6,14 +6,21 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
 from conformance.server.app import PREFIX, create_app
-from conformance.server.state import DEFAULT_MAX_BODY_BYTES
+from conformance.server.protocol import bounded_protocol
+from conformance.server.state import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_STORE_BYTES, DEFAULT_READ_TIMEOUT
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
+
+
+def uvicorn_options(read_timeout: float) -> dict[str, Any]:
+    """What `respkit serve` and `run_server` both give uvicorn: quiet, and a deadline for headers."""
+    return {"log_level": "warning", "access_log": False, "http": bounded_protocol(read_timeout)}
 
 
 @contextmanager
@@ -22,12 +29,13 @@ def run_server(
     api_keys: set[str] | None = None,
     rate_limit: int | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_store_bytes: int = DEFAULT_MAX_STORE_BYTES,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
 ) -> Iterator[str]:
     """Serve `create_app(...)` on 127.0.0.1 and a free port; yields the base URL `http://127.0.0.1:PORT/v1`."""
-    app = create_app(quirks=quirks, api_keys=api_keys, rate_limit=rate_limit, max_body_bytes=max_body_bytes)
-    config = uvicorn.Config(
-        app, host=HOST, port=0, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5
-    )
+    app = create_app(quirks, api_keys, rate_limit, max_body_bytes, max_store_bytes, read_timeout)
+    options = uvicorn_options(read_timeout)
+    config = uvicorn.Config(app, host=HOST, port=0, lifespan="on", timeout_graceful_shutdown=5, **options)
     server = uvicorn.Server(config)  # in a thread, uvicorn leaves signal handlers alone
     thread = threading.Thread(target=server.run, name="respkit-reference-server", daemon=True)
     thread.start()

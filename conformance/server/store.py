@@ -1,4 +1,9 @@
-"""The server's memory: stored responses (those with `store` not false) and running background jobs."""
+"""The server's memory: stored responses (those with `store` not false) and running background jobs.
+
+Held to a byte cap and a record count: past either, the oldest records are forgotten first, whatever
+they are (a background job still running is cancelled), so eviction always makes room. A finished
+job's event log is dropped at once (a retrieve replays the record), so what the store keeps is what
+it counted."""
 
 from __future__ import annotations
 
@@ -10,22 +15,52 @@ from conformance.server.record import Record
 
 #: Stored responses kept at most; the oldest is forgotten first (a long-running `respkit serve` stays small).
 MAX_RECORDS = 10_000
+#: Bytes the stored responses may keep in all (`--max-store-bytes`), as `conformance.server.sizing` counts them.
+DEFAULT_MAX_STORE_BYTES = 512 * 1024 * 1024
+_FINAL = ("completed", "incomplete", "failed")
+
+
+def too_big_to_store(size: int, limit: int) -> ApiError:
+    return ApiError(
+        413,
+        f"This response would keep about {size} bytes in the store, which holds at most {limit} "
+        "(`respkit serve --max-store-bytes`); send `store: false`, or raise the limit.",
+        code="store_limit_exceeded",
+    )
 
 
 class Store:
-    def __init__(self) -> None:
+    def __init__(self, max_bytes: int = DEFAULT_MAX_STORE_BYTES, max_records: int = MAX_RECORDS) -> None:
+        self.max_bytes = max_bytes
+        self.max_records = max_records
+        self.bytes = 0
         self._records: dict[str, Record] = {}
+        self._sizes: dict[str, int] = {}
         self._jobs: dict[str, Job] = {}
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Record, size: int) -> None:
+        """Keep `record` (`size` bytes, from `sizing.record_bytes`), forgetting the oldest to make room;
+        a 413 when it alone is over the cap."""
         if not record.stored:
             return
+        if size > self.max_bytes:
+            raise too_big_to_store(size, self.max_bytes)
         self._records[record.id] = record
-        while len(self._records) > MAX_RECORDS:
-            oldest = next(iter(self._records))
-            if oldest in self._jobs:
-                break
-            del self._records[oldest]
+        self._sizes[record.id] = size
+        self.bytes += size
+        while self.bytes > self.max_bytes or len(self._records) > self.max_records:
+            job = self._forget(next(iter(self._records)))
+            if job:
+                job.stop()
+
+    def _forget(self, response_id: str) -> Job | None:
+        """Drop a record and its accounting; its job, if one runs, is the caller's to stop."""
+        del self._records[response_id]
+        self.bytes -= self._sizes.pop(response_id)
+        return self._jobs.pop(response_id, None)
+
+    def has(self, response_id: str) -> bool:
+        return response_id in self._records
 
     def get(self, response_id: str) -> Record:
         record = self._records.get(response_id)
@@ -47,17 +82,23 @@ class Store:
     def start(self, record: Record) -> Job:
         job = Job(record)
         self._jobs[record.id] = job
+        job.task.add_done_callback(lambda _: self._finished(job))
         return job
+
+    def _finished(self, job: Job) -> None:
+        """A job that reached a final status: its log (every delta event) goes; a retrieve replays the record.
+        A cancelled job's short log stays, since a replay would not stop where the job did."""
+        if job.record.status in _FINAL and self._jobs.get(job.record.id) is job:
+            del self._jobs[job.record.id]
 
     def job(self, response_id: str) -> Job | None:
         return self._jobs.get(response_id)
 
     async def delete(self, response_id: str) -> None:
         self.get(response_id)
-        job = self._jobs.pop(response_id, None)
+        job = self._forget(response_id)
         if job:
             await job.cancel()
-        del self._records[response_id]
 
     async def close(self) -> None:
         """Stop every background job (server shutdown)."""
