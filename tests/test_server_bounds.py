@@ -338,14 +338,14 @@ def _object(members: list[tuple[str, str]]) -> str:
     return "{" + ",".join(f'"{key}": {value}' for key, value in members) + "}"
 
 
-_VALUE = st.recursive(
-    _SCALAR,
-    lambda inner: (
-        st.lists(inner, max_size=4).map(lambda v: "[" + ",".join(v) + "]")
-        | st.lists(st.tuples(_TEXT.map(lambda t: t.replace('"', "")), inner), max_size=4).map(_object)
-    ),
-    max_leaves=10,
-)
+def _containers(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Arrays and objects of `inner` values, as JSON text."""
+    arrays = st.lists(inner, max_size=4).map(lambda v: "[" + ",".join(v) + "]")
+    keys = _TEXT.map(lambda t: t.replace('"', ""))
+    return arrays | st.lists(st.tuples(keys, inner), max_size=4).map(_object)
+
+
+_VALUE = st.recursive(_SCALAR, _containers, max_leaves=10)
 _FIELD = st.sampled_from(
     ["model", "input", "tools", "text", "stream", "max_output_tokens", "temperature", "metadata", "include",
      "store", "background", "previous_response_id", "top_logprobs", "max_tool_calls", "unknown_field"]

@@ -58,7 +58,7 @@ def old_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # the one erratum whose field the older spec does not have yet is skipped, and said so
     notes = result.stderr.strip().splitlines()
     assert len(notes) == 1 and "erratum skipped, no target in this spec" in notes[0], notes
-    assert "openai-traffic.yaml#/actions/2: " in notes[0] and "cache_write_tokens" in notes[0]
+    assert "openai-traffic.yaml#/actions/1: " in notes[0] and "cache_write_tokens" in notes[0]
     return root
 
 
@@ -177,10 +177,12 @@ def test_the_corpus_replays_against_both_versions(packages: tuple[ModuleType, Mo
     assert [r.message for r in reads[new] if r.outcome == "invalid"] == []
     # the older spec required `query` in a web search action; OpenAI sends none while searching, and the
     # newer spec made it optional (the diff says so): the older version reports it, without crashing
-    assert [r.message for r in reads[old] if r.outcome == "invalid"] == [
+    # (later recordings use items and tools the older spec does not define yet, e.g. `program`: it reports
+    # those too, and the newer version reads every one of them, as asserted above)
+    assert (
         "openai/web_search_stream.sse:8: response.output_item.added is invalid for openai-openapi.2026-06.yaml "
         "(sha256 74cbcf73838f): missing ['query']"
-    ]
+    ) in [r.message for r in reads[old] if r.outcome == "invalid"]
 
 
 def test_the_diff_explains_what_the_older_version_rejects(shared_changes: list[tuple[str, str]]) -> None:
