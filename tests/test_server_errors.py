@@ -53,6 +53,10 @@ def test_missing_and_unknown_keys_are_401_without_the_key(base_url: str) -> None
         ({"model": "gpt-4.1", "input": "x", "max_output_tokens": 3}, "max_output_tokens"),
         ({"input": "x"}, "model"),
         ({"model": "gpt-4.1", "input": "x", "background": True, "store": False}, "background"),
+        # what providers omit is read by the models, never accepted by the server (OpenAI refuses these)
+        ({"model": "gpt-4.1", "input": "x", "tools": [{"type": "code_interpreter"}]}, "tools"),
+        ({"model": "gpt-4.1", "input": "x", "tools": [{"type": "x_search"}]}, "tools"),
+        ({"model": "gpt-4.1", "input": "x", "text": {"format": {"type": "json_schema", "schema": {}}}}, "text"),
     ],
 )
 def test_invalid_body_is_400_naming_the_field(http: httpx.Client, body: dict[str, Any], param: str) -> None:

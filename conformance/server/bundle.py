@@ -29,14 +29,20 @@ def spec_operations() -> tuple[Operation, ...]:
     return tuple(operations(bundle()))
 
 
+#: the reader files whose leniency the server's request parsing takes (OpenAI's documented requests)
+REQUEST_READERS = "-requests.yaml"
+
+
 @cache
 def request_bundle() -> dict[str, Any]:
-    """The bundle as the server reads requests: with the readers' leniency (`x-respkit-readers`), so that
-    it accepts what OpenAI's own documentation sends, and OpenAI's integer range. What the server answers
-    is held to `bundle()`."""
+    """The bundle as the server reads requests: with the request leniency of `spec/readers/*-requests.yaml`,
+    so that it accepts what OpenAI's own documentation sends, and OpenAI's integer range. What the server
+    answers is held to `bundle()`. The readers for what providers omit are for the models only: they never
+    loosen what the server accepts (a `code_interpreter` tool without `container` is a 400, as at OpenAI)."""
     from generator.overlay import apply_entries
 
-    entries: list[dict[str, Any]] = list(bundle().get("x-respkit-readers", []))
+    readers: list[dict[str, Any]] = list(bundle().get("x-respkit-readers", []))
+    entries = [e for e in readers if str(e.get("file", "")).endswith(REQUEST_READERS)]
     read = apply_entries(bundle(), entries, "readers") if entries else bundle()
     return {**read, "components": _with_integer_range(read["components"])}
 
