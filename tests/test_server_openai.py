@@ -202,3 +202,19 @@ def test_included_logprobs_and_encrypted_reasoning_parse(client: OpenAI) -> None
     reasoned = client.responses.create(model="o4-mini", input="Think", include=["reasoning.encrypted_content"])
     reasoning = reasoned.output[0]
     assert reasoning.type == "reasoning" and (reasoning.encrypted_content or "").startswith("gAAAAAB")
+
+
+def test_every_answer_carries_a_request_id_the_sdk_surfaces(client: OpenAI) -> None:
+    import re
+
+    import openai
+
+    first = client.responses.create(model="gpt-4.1", input="Hello")
+    second = client.responses.create(model="gpt-4.1", input="Hello")
+    ids = [first._request_id, second._request_id]
+    assert all(re.fullmatch(r"req_[0-9a-f]{32}", str(i)) for i in ids) and ids[0] != ids[1]
+    with client.responses.with_streaming_response.create(model="gpt-4.1", input="Hi", stream=True) as streamed:
+        assert re.fullmatch(r"req_[0-9a-f]{32}", streamed.headers.get("x-request-id", ""))
+    with pytest.raises(openai.NotFoundError) as info:
+        client.responses.retrieve("resp_unknown")
+    assert str(info.value.request_id).startswith("req_")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conformance.server.bundle import spec_operations
 from conformance.server.errors import ApiError
@@ -33,6 +36,28 @@ def _endpoint(operation: Operation, handler: Handler) -> Any:
 
     endpoint.__name__ = operation.operation_id
     return endpoint
+
+
+class RequestId:
+    """Every answer carries an `x-request-id` (`req_` and 32 hex digits), as OpenAI's do: SDKs surface it
+    (`_request_id`, an error's `request_id`) and people quote it in bug reports. Pure ASGI, so a stream's
+    headers carry it too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = f"req_{uuid.uuid4().hex}".encode()
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid)]}
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def _routes() -> list[Route]:
@@ -106,6 +131,7 @@ def create_app(
     app = Starlette(
         routes=_routes(),
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
+        middleware=[Middleware(RequestId)],
         lifespan=lifespan,
     )
     app.state.server = server
