@@ -13,7 +13,15 @@ from conformance.limits import current, option, size
 from conformance.mutate import Score, conformant, kill, mutants
 from conformance.profiles import ProfileError, load_profile
 from conformance.recordings import HERE as BUNDLED
-from conformance.replay import Recording, RecordingError, Result, check_recording, discover, load_recording
+from conformance.replay import (
+    Recording,
+    RecordingError,
+    Result,
+    check_recording,
+    discover,
+    load_recording,
+    with_operation,
+)
 from conformance.reports import write_reports
 from conformance.schema import default_validators
 
@@ -72,8 +80,9 @@ def score(paths: list[str]) -> Score:
             if not conformant(base):
                 continue
             result.baselines += 1
-            for mutant in mutants(base.recording):
-                killed = kill(base.recording, mutant, Path(tmp))
+            rec = with_operation(base.recording)  # told from its body once, not once per mutant
+            for mutant in mutants(rec):
+                killed = kill(rec, mutant, Path(tmp))
                 result.add(mutant.operator, killed)
                 if not killed and result.survivors is not None:
                     result.survivors.append((base.recording.display, mutant.operator))

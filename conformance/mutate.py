@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from conformance.replay import Recording, Result, check_recording, operation_of
+from conformance.replay import Recording, Result, check_recording, with_operation
 from conformance.schema import default_validators
 
 POSITIONS = (0.25, 0.5, 0.75)
@@ -296,7 +296,7 @@ def _json_mutants(rec: Recording) -> Iterator[Mutant]:
     if rec.kind == "error":
         yield from _error_mutants(rec, body)
         return
-    schema = default_validators().response_schemas.get(operation_of(rec))
+    schema = default_validators().response_schemas.get(with_operation(rec).operation or "")
     if schema != "Response":  # another operation's body (a list, a count): its own schema's members
         yield from _operation_mutants(rec, body, schema)
         return
@@ -358,8 +358,8 @@ def mutants(rec: Recording) -> Iterator[Mutant]:
 def kill(rec: Recording, mutant: Mutant, tmp_dir: Any) -> bool:
     path = tmp_dir / rec.path.name
     path.write_bytes(mutant.body)
-    operation = operation_of(rec) if rec.kind == "json" else rec.operation  # the original's, not the mutant's
-    moved = replace(rec, path=path, content_type=mutant.content_type, status=mutant.status, operation=operation)
+    original = with_operation(rec)  # the mutant answers the original's operation, whatever it now looks like
+    moved = replace(original, path=path, content_type=mutant.content_type, status=mutant.status)
     return check_recording(moved).failed
 
 

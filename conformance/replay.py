@@ -12,7 +12,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +285,14 @@ def _match(rec: Recording, body: bytes) -> Match:
     except (ValueError, RecursionError):
         parsed = None  # the checks say so; its operation does not matter
     return infer(parsed)
+
+
+def with_operation(rec: Recording) -> Recording:
+    """The recording with its operation named (told from its body once, for a JSON one), so that copies of
+    it (the selftest's mutants) are checked as answers of the same operation without reading it again."""
+    if rec.kind != "json" or rec.operation is not None:
+        return rec
+    return replace(rec, operation=operation_of(rec))
 
 
 def operation_of(rec: Recording) -> str:

@@ -4,6 +4,7 @@ reason naming what is missing when a fresh clone does not have it; the rest of t
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,6 @@ def _shared_globals(module: Any) -> dict[str, set[str]]:
 
 
 def _names(text: str, name: str) -> bool:
-    import re
-
     return re.search(rf"\b{name}\b", text) is not None
 
 

@@ -293,32 +293,31 @@ def test_a_silent_connection_is_closed(base_url: str) -> None:
         assert _answer_of(sock) == b""
 
 
-def test_headers_that_drip_get_a_408(base_url: str) -> None:
+def _dripped(base_url: str, start: bytes) -> bytes:
+    """What the server answers a client that sends `start`, then one byte at a time, never finishing."""
     stop = threading.Event()
     with socket.create_connection(_address(base_url), timeout=PATIENCE) as sock:
-        sock.sendall(b"GET /v1/responses/resp_x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        sock.sendall(start)
         threading.Thread(target=_drip, args=(sock, stop), daemon=True).start()
         try:
-            answer = _answer_of(sock, stop)
+            return _answer_of(sock, stop)
         finally:
             stop.set()
+
+
+def _assert_408(answer: bytes) -> None:
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "request_timeout"
+
+
+def test_headers_that_drip_get_a_408(base_url: str) -> None:
+    _assert_408(_dripped(base_url, b"GET /v1/responses/resp_x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "))
 
 
 def test_a_body_that_drips_gets_a_408(base_url: str) -> None:
-    stop = threading.Event()
     head = "POST /v1/responses HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-test\r\n"
     head += "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
-    with socket.create_connection(_address(base_url), timeout=PATIENCE) as sock:
-        sock.sendall(head.encode() + b'{"model": "gpt-4.1", "input": "')
-        threading.Thread(target=_drip, args=(sock, stop), daemon=True).start()
-        try:
-            answer = _answer_of(sock, stop)
-        finally:
-            stop.set()
-    assert answer.startswith(b"HTTP/1.1 408 ")
-    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "request_timeout"
+    _assert_408(_dripped(base_url, head.encode() + b'{"model": "gpt-4.1", "input": "'))
 
 
 # -- fuzz: whatever the body, never a 5xx --------------------------------------------------------------------
