@@ -66,7 +66,7 @@ def measure(
     cap: float,
     max_rss: float,
     cwd: Path | None = None,
-    program: tuple[str, ...] = ("-m", "conformance"),
+    program: tuple[str, ...] = ("-m", "respkit.conformance"),
     look_for: str = "",
 ) -> Run:
     """`python -m conformance ARGS` from `tree`: exit code, seconds, peak memory, stdout size (and whether
@@ -104,7 +104,7 @@ def measure(
 @contextmanager
 def proxied(breakage: Breakage) -> Iterator[str]:
     """The reference server (of the tree measured) behind a proxy applying `breakage`."""
-    from conformance.server import run_server
+    from respkit.conformance.server import run_server
 
     with run_server(api_keys={KEY}) as upstream, run_proxy(upstream) as proxy:
         proxy.breakage = breakage

@@ -15,12 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
-
-from conformance.engine import check_stream
-from conformance.findings import Source
-from conformance.schema import default_validators
-from conformance.sse import read_frames
-from generator.spec_view import STREAM_UNION
+from respkit.conformance.engine import check_stream
+from respkit.conformance.findings import Source
+from respkit.conformance.schema import default_validators
+from respkit.conformance.sse import read_frames
+from respkit.generator.spec_view import STREAM_UNION
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 

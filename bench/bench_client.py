@@ -189,7 +189,7 @@ def start_server(deltas: int) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def throughput_respkit(url: str) -> tuple[int, float, str]:
-    from generated import ResponsesClient
+    from respkit.generated import ResponsesClient
 
     with ResponsesClient(base_url=url, api_key="sk-bench", max_retries=0) as client:
         start = time.perf_counter()

@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
     sys.path.insert(0, str(REPO))
-    from generator import load_config, prepare
+    from respkit.generator import load_config, prepare
 
     with tempfile.TemporaryDirectory() as tmp:
         bundle = Path(tmp) / "closure.json"
@@ -39,7 +39,7 @@ def main() -> None:
             "--input", str(bundle), "--input-file-type", "openapi", "--output", str(Path(tmp) / "m.py"),
             "--output-model-type", "pydantic_v2.BaseModel", "--formatters", "builtin", "--disable-timestamp",
         ]  # fmt: skip
-        respkit = [sys.executable, "-m", "conformance", "generate", "--out", tmp, "--package", "bench_pkg"]
+        respkit = [sys.executable, "-m", "respkit.conformance", "generate", "--out", tmp, "--package", "bench_pkg"]
         a, b = [], []
         for _ in range(runs):  # interleaved, so both see the same machine load
             a.append(timed(respkit))

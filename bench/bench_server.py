@@ -40,7 +40,7 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "-m", "conformance", "serve", "--port", str(port)]
+    argv = [sys.executable, "-m", "respkit.conformance", "serve", "--port", str(port)]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
 
 

@@ -66,7 +66,7 @@ def _free_port() -> int:
 
 
 def _supports(tree: Path, option: str) -> bool:
-    argv = [sys.executable, "-m", "conformance", "serve", "--help"]
+    argv = [sys.executable, "-m", "respkit.conformance", "serve", "--help"]
     help_text = subprocess.run(argv, capture_output=True, text=True, env=_env(tree), cwd=tree, check=False).stdout
     return option in help_text
 
@@ -78,7 +78,7 @@ def _env(tree: Path) -> dict[str, str]:
 
 def start(tree: Path, limit_gib: float, options: list[str]) -> Server:
     port = _free_port()
-    argv = [sys.executable, "-m", "conformance", "serve", "--port", str(port), *options]
+    argv = [sys.executable, "-m", "respkit.conformance", "serve", "--port", str(port), *options]
     limit = int(limit_gib * 2**30)
 
     def limited() -> None:

@@ -1,6 +1,6 @@
 """respkit's conformance engine. Feed it traffic, recorded or live, and read findings:
 
-    from conformance import check_stream, check_json_body, check_error, Source
+    from respkit.conformance import check_stream, check_json_body, check_error, Source
 
     source = Source("POST /responses", reproduce="curl ... -H 'Authorization: Bearer $OPENAI_API_KEY'")
     findings = check_stream(response.iter_bytes(), content_type=response.headers.get("content-type"),
@@ -21,21 +21,21 @@ from importlib import import_module
 from typing import Any
 
 _HOMES = {
-    "check_stream": "conformance.engine",
-    "check_json_body": "conformance.engine",
-    "check_error": "conformance.engine",
-    "Finding": "conformance.findings",
-    "Severity": "conformance.findings",
-    "Source": "conformance.findings",
-    "Profile": "conformance.profiles",
-    "load_profile": "conformance.profiles",
-    "replay": "conformance.replay",
-    "Result": "conformance.replay",
-    "SseReader": "conformance.sse",
-    "Frame": "conformance.sse",
-    "SpecValidators": "conformance.schema",
-    "REGISTRY": "conformance.checks",
-    "check": "conformance.checks",
+    "check_stream": "respkit.conformance.engine",
+    "check_json_body": "respkit.conformance.engine",
+    "check_error": "respkit.conformance.engine",
+    "Finding": "respkit.conformance.findings",
+    "Severity": "respkit.conformance.findings",
+    "Source": "respkit.conformance.findings",
+    "Profile": "respkit.conformance.profiles",
+    "load_profile": "respkit.conformance.profiles",
+    "replay": "respkit.conformance.replay",
+    "Result": "respkit.conformance.replay",
+    "SseReader": "respkit.conformance.sse",
+    "Frame": "respkit.conformance.sse",
+    "SpecValidators": "respkit.conformance.schema",
+    "REGISTRY": "respkit.conformance.checks",
+    "check": "respkit.conformance.checks",
 }
 
 __all__ = sorted(_HOMES)
@@ -44,8 +44,8 @@ __all__ = sorted(_HOMES)
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
-        raise AttributeError(f"module 'conformance' has no attribute {name!r}")
+        raise AttributeError(f"module 'respkit.conformance' has no attribute {name!r}")
     value = getattr(import_module(home), name)
     if name == "REGISTRY":
-        import_module("conformance.checks").load_all()
+        import_module("respkit.conformance.checks").load_all()
     return value

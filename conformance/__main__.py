@@ -1,3 +1,3 @@
-from conformance.cli import run
+from respkit.conformance.cli import run
 
 run()

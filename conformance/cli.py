@@ -48,7 +48,7 @@ SPEC_BOUNDS = ("max_spec_bytes", "max_yaml_nodes")
 
 def _bound_options(parser: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
     """The bounds a command takes, each with its default in the help."""
-    from conformance.limits import Limits, option
+    from respkit.conformance.limits import Limits, option
 
     group = parser.add_argument_group("bounds (each has a default; hitting one is reported, never a hang)")
     defaults = Limits()
@@ -79,7 +79,7 @@ def _version() -> str:
     except metadata.PackageNotFoundError:  # run from a checkout that was never installed
         version = "(not installed)"
     try:
-        upstream = json.loads(resources.files("generated").joinpath("manifest.json").read_text())["upstream"]
+        upstream = json.loads(resources.files("respkit.generated").joinpath("manifest.json").read_text())["upstream"]
         spec = f"{upstream['name']} (sha256 {upstream['sha256'][:12]})"
     except (OSError, ValueError, KeyError):
         spec = "no generated package"
@@ -118,14 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="with no report option given: write all four reports as DIR/respkit-check.* (default: reports)",
     )
     check.add_argument("--no-reports", action="store_true", help="write no report files")
-    check.set_defaults(handler=_lazy("conformance.live.commands:check"))
+    check.set_defaults(handler=_lazy("respkit.conformance.live.commands:check"))
 
     replay = sub.add_parser("replay", help="check recorded examples (.json, .sse, .error.json files or folders)")
     replay.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the bundled recordings)")
     replay.add_argument("--profile", help="profile for every recording (default: sidecar, then folder name)")
     _bound_options(replay, REPLAY_BOUNDS)
     _report_options(replay)
-    replay.set_defaults(handler=_lazy("conformance.commands:replay"))
+    replay.set_defaults(handler=_lazy("respkit.conformance.commands:replay"))
 
     record = sub.add_parser("record", help="record the live scenarios' traffic, secrets redacted")
     record.add_argument("--base-url", required=True)
@@ -136,12 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--reasoning-model", help="model for the reasoning scenario (default: the profile's)")
     record.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for any answer or data")
     _bound_options(record, LIVE_BOUNDS)
-    record.set_defaults(handler=_lazy("conformance.live.commands:record"))
+    record.set_defaults(handler=_lazy("respkit.conformance.live.commands:record"))
 
     selftest = sub.add_parser("selftest", help="mutate conformant recordings and report the share of mutants killed")
     selftest.add_argument("paths", nargs="*", metavar="PATH")
     selftest.add_argument("--min-score", type=float, default=0.99)
-    selftest.set_defaults(handler=_lazy("conformance.commands:selftest"))
+    selftest.set_defaults(handler=_lazy("respkit.conformance.commands:selftest"))
 
     profile = sub.add_parser("profile", help="provider profiles: draft one from a provider's recordings")
     profile_sub = profile.add_subparsers(dest="profile_command", metavar="PROFILE_COMMAND", required=True)
@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     draft.add_argument("--base", default="openai", help="profile to replay under and start from (default: openai)")
     draft.add_argument("--out", metavar="PATH", help="where to write the draft (default: NAME.yaml here)")
     draft.add_argument("--force", action="store_true", help="replace an existing file at --out")
-    draft.set_defaults(handler=_lazy("conformance.commands:profile_draft"))
+    draft.set_defaults(handler=_lazy("respkit.conformance.commands:profile_draft"))
 
     serve = sub.add_parser("serve", help="run the reference server")
     serve.add_argument("--host", default="127.0.0.1")
@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--read-timeout", type=float, metavar="SECONDS", help="seconds for headers, then body (default: 30)"
     )
-    serve.set_defaults(handler=_lazy("conformance.server.cli:serve"))
+    serve.set_defaults(handler=_lazy("respkit.conformance.server.cli:serve"))
 
     generate = sub.add_parser("generate", help="regenerate models and client into generated/")
     generate.add_argument("--check", action="store_true", help="exit 1 when generated/ is stale; write nothing")
@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--spec", metavar="PATH_OR_URL", help="a copy of the pinned spec (same sha256)")
     generate.add_argument("--config", metavar="PATH", help="spec config (default: spec/respkit.yaml)")
     _bound_options(generate, SPEC_BOUNDS)
-    generate.set_defaults(handler=_lazy("generator.commands:generate"))
+    generate.set_defaults(handler=_lazy("respkit.generator.commands:generate"))
 
     spec = sub.add_parser("spec", help="compare spec versions, update the pin")
     spec_sub = spec.add_subparsers(dest="spec_command", metavar="SPEC_COMMAND", required=True)
@@ -190,20 +190,20 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     diff.add_argument("--output", metavar="PATH", help="write the diff to PATH instead of standard output")
     _bound_options(diff, SPEC_BOUNDS)
-    diff.set_defaults(handler=_lazy("generator.commands:spec_diff"))
+    diff.set_defaults(handler=_lazy("respkit.generator.commands:spec_diff"))
     update = spec_sub.add_parser("update", help="move the pin to a new spec and regenerate")
     update.add_argument("--from", dest="source", required=True, metavar="PATH_OR_URL")
     update.add_argument("--config", metavar="PATH", help="spec config (default: spec/respkit.yaml)")
     _bound_options(update, SPEC_BOUNDS)
-    update.set_defaults(handler=_lazy("generator.commands:spec_update"))
+    update.set_defaults(handler=_lazy("respkit.generator.commands:spec_update"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from conformance.limits import from_args, using
-    from conformance.redaction import redacting_output
+    from respkit.conformance.limits import from_args, using
+    from respkit.conformance.redaction import redacting_output
 
     with redacting_output():  # the console's redaction point: errors and tracebacks included
         try:
@@ -219,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _failed(exc: Exception) -> int:
     """One line on standard error for what stopped a command, and its exit code."""
-    from generator.errors import SpecError
+    from respkit.generator.errors import SpecError
 
     if isinstance(exc, (SpecError, UsageError)):
         print(f"respkit: error: {exc}", file=sys.stderr)

@@ -6,14 +6,14 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from conformance.cli import EXIT_FAIL, EXIT_OK, UsageError
-from conformance.console import print_results
-from conformance.findings import Finding, Severity, Source
-from conformance.limits import current, option, size
-from conformance.mutate import Score, conformant, kill, mutants
-from conformance.profiles import ProfileError, load_profile
-from conformance.recordings import HERE as BUNDLED
-from conformance.replay import (
+from respkit.conformance.cli import EXIT_FAIL, EXIT_OK, UsageError
+from respkit.conformance.console import print_results
+from respkit.conformance.findings import Finding, Severity, Source
+from respkit.conformance.limits import current, option, size
+from respkit.conformance.mutate import Score, conformant, kill, mutants
+from respkit.conformance.profiles import ProfileError, load_profile
+from respkit.conformance.recordings import HERE as BUNDLED
+from respkit.conformance.replay import (
     Recording,
     RecordingError,
     Result,
@@ -22,8 +22,8 @@ from conformance.replay import (
     load_recording,
     with_operation,
 )
-from conformance.reports import write_reports
-from conformance.schema import default_validators
+from respkit.conformance.reports import write_reports
+from respkit.conformance.schema import default_validators
 
 
 def _results(paths: list[str], profile: str | None) -> list:  # type: ignore[type-arg]
@@ -92,9 +92,9 @@ def score(paths: list[str]) -> Score:
 def _reference_recordings(folder: Path) -> None:
     """The reference server's answers to every live scenario, recorded into `folder`: conformant, complete
     streams (the tests hold them to the published spec), so that every stream operator has work."""
-    from conformance.live import Session, run_scenarios
-    from conformance.live.commands import LOCAL_KEY, LOCAL_MODEL, LOCAL_REASONING_MODEL, Recorder
-    from conformance.server import run_server
+    from respkit.conformance.live import Session, run_scenarios
+    from respkit.conformance.live.commands import LOCAL_KEY, LOCAL_MODEL, LOCAL_REASONING_MODEL, Recorder
+    from respkit.conformance.server import run_server
 
     with run_server(api_keys={LOCAL_KEY}) as url, Recorder(folder, ("reference", "strict")) as recorder:
         with Session(url, LOCAL_KEY, "RESPKIT_LOCAL_KEY", keep_whole=True) as session:
@@ -129,8 +129,8 @@ def _selftest(paths: list[str], min_score: float) -> int:
 
 def profile_draft(args: argparse.Namespace) -> int:
     """`respkit profile draft`: write a reviewed-to-be profile under which the recordings replay clean."""
-    from conformance.draft import draft, replay_under, summary
-    from conformance.reports import write_atomic
+    from respkit.conformance.draft import draft, replay_under, summary
+    from respkit.conformance.reports import write_atomic
 
     out = Path(args.out or f"{args.name}.yaml")
     if out.exists() and not args.force:

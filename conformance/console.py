@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from respkit.conformance.replay import Result
+from respkit.conformance.reports import LEGEND, cell_text, count, describe, matrix, skips, tally
 from rich.console import Console
 from rich.table import Table
-
-from conformance.replay import Result
-from conformance.reports import LEGEND, cell_text, count, describe, matrix, skips, tally
 
 STYLE = {"o": "green", "F": "bold red", "D": "yellow", "~": "cyan", "U": "magenta"}
 
@@ -30,7 +29,7 @@ def print_results(
         table.add_row(c, *(f"[{STYLE.get(t[:1], 'white')}]{t}[/]" for t in texts))
     out.print(table)
     out.print(LEGEND, markup=False, style="dim", soft_wrap=True)
-    from conformance.checks import REGISTRY, load_all
+    from respkit.conformance.checks import REGISTRY, load_all
 
     load_all()
     quiet = len(set(REGISTRY) - set(checks))

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-
-from conformance.profiles import Deviation, Profile, load_profile, parse_profile
-from conformance.replay import Result, check_recording, discover, load_recording
+from respkit.conformance.profiles import Deviation, Profile, load_profile, parse_profile
+from respkit.conformance.replay import Result, check_recording, discover, load_recording
 
 #: a JSON Pointer token that indexes an array: the same place in every item
 _INDEX = re.compile(r"/\d+(?=/|$)")

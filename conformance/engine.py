@@ -17,16 +17,15 @@ from functools import cache
 from typing import Any
 
 import orjson
-
-from conformance.checks import by_kind
-from conformance.checks.context import BodyContext, StreamContext
-from conformance.checks.families import Families, derive
-from conformance.checks.framing import clean
-from conformance.checks.state import observe
-from conformance.findings import Capped, Finding, Source, capped
-from conformance.profiles import DEFAULT, Profile, load_profile
-from conformance.schema import SpecValidators, default_validators
-from conformance.sse import Frame, SseReader
+from respkit.conformance.checks import by_kind
+from respkit.conformance.checks.context import BodyContext, StreamContext
+from respkit.conformance.checks.families import Families, derive
+from respkit.conformance.checks.framing import clean
+from respkit.conformance.checks.state import observe
+from respkit.conformance.findings import Capped, Finding, Source, capped
+from respkit.conformance.profiles import DEFAULT, Profile, load_profile
+from respkit.conformance.schema import SpecValidators, default_validators
+from respkit.conformance.sse import Frame, SseReader
 
 Check = tuple[str, Callable[..., None]]
 

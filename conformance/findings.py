@@ -161,7 +161,7 @@ class Capped(list[Finding]):
 
 def capped() -> Capped:
     """An empty `Capped` at the run's `--max-findings`."""
-    from conformance.limits import current
+    from respkit.conformance.limits import current
 
     return Capped(current().max_findings)
 

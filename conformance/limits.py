@@ -62,7 +62,7 @@ def option(name: str) -> str:
 def from_args(args: Any) -> Limits:
     """The bounds given on the command line (a command without an option keeps its default); a bound that
     is not positive is a usage error naming the option."""
-    from conformance.cli import UsageError
+    from respkit.conformance.cli import UsageError
 
     values = {f.name: getattr(args, f.name, None) for f in fields(Limits)}
     for name, value in values.items():

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from conformance.replay import Recording, Result, check_recording, with_operation
-from conformance.schema import default_validators
+from respkit.conformance.replay import Recording, Result, check_recording, with_operation
+from respkit.conformance.schema import default_validators
 
 POSITIONS = (0.25, 0.5, 0.75)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from conformance.schema import SpecValidators, default_validators
+from respkit.conformance.schema import SpecValidators, default_validators
 
 #: the operation a body that fits no other is checked as
 FALLBACK = "createResponse"

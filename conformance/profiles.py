@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from conformance.checks.context import Options
-from conformance.findings import Finding, Severity
+from respkit.conformance.checks.context import Options
+from respkit.conformance.findings import Finding, Severity
 
 PROFILES = Path(__file__).resolve().parent.parent / "spec" / "profiles"
 #: the profile format, shipped beside the profiles and used to validate every profile on load

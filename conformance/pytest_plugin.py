@@ -38,7 +38,7 @@ def respkit_target(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
             pytest.fail(f"--respkit-api-key-env: environment variable {var} is not set", pytrace=False)
         yield url, key
         return
-    from conformance.server import run_server
+    from respkit.conformance.server import run_server
 
     with run_server(api_keys={LOCAL_KEY}) as local:
         yield local, LOCAL_KEY
@@ -46,7 +46,7 @@ def respkit_target(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture(scope="session")
 def respkit_profile(request: pytest.FixtureRequest) -> Any:
-    from conformance.profiles import load_profile
+    from respkit.conformance.profiles import load_profile
 
     name = request.config.getoption("--respkit-profile")
     default = "openai" if request.config.getoption("--respkit-base-url") else "strict"
@@ -55,8 +55,8 @@ def respkit_profile(request: pytest.FixtureRequest) -> Any:
 
 @pytest.fixture
 def assert_conformant(respkit_profile: Any) -> Callable[..., None]:
-    from conformance.live.runner import check_exchange
-    from conformance.live.session import Exchange
+    from respkit.conformance.live.runner import check_exchange
+    from respkit.conformance.live.session import Exchange
 
     def check(response: Any, operation: str = "createResponse") -> None:
         body = response.read()

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from conformance.checks.context import make_finding
-from conformance.engine import check_error, check_json_body, check_operation_body, check_stream
-from conformance.findings import Finding, Severity, Source, after_head
-from conformance.operations import FALLBACK, Match, infer
-from conformance.profiles import DEFAULT, Profile, available, load_profile
-from conformance.recordings import HERE as BUNDLED
-from conformance.sse import head_through, looks_like_event_stream
+from respkit.conformance.checks.context import make_finding
+from respkit.conformance.engine import check_error, check_json_body, check_operation_body, check_stream
+from respkit.conformance.findings import Finding, Severity, Source, after_head
+from respkit.conformance.operations import FALLBACK, Match, infer
+from respkit.conformance.profiles import DEFAULT, Profile, available, load_profile
+from respkit.conformance.recordings import HERE as BUNDLED
+from respkit.conformance.sse import head_through, looks_like_event_stream
 
 SUFFIXES = (".error.json", ".sse", ".json")
 CHUNK = 64 * 1024
@@ -317,7 +316,7 @@ def _ambiguous(rec: Recording, match: Match, source: Source, prof: Profile) -> F
 
 def _response_schema(operation: str) -> str | None:
     """The schema of an operation's 2xx JSON body, from the spec (`Response` for unknown operations)."""
-    from conformance.schema import default_validators
+    from respkit.conformance.schema import default_validators
 
     return default_validators().response_schemas.get(operation, "Response")
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from conformance.findings import Finding, Severity
-from conformance.redaction import redact
-from conformance.replay import Result, display
+from respkit.conformance.findings import Finding, Severity
+from respkit.conformance.redaction import redact
+from respkit.conformance.replay import Result, display
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-
-from generator import pointer
-from generator.overlay import apply_entries
-from generator.spec_view import operations, stream_event_types, tag_values
+from respkit.generator import pointer
+from respkit.generator.overlay import apply_entries
+from respkit.generator.spec_view import operations, stream_event_types, tag_values
 
 BUNDLE = Path(__file__).resolve().parent.parent / "generated" / "schema.json"
 _ALTERNATIVES = ("AnyOf", "OneOfNotValid")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from generator.diff import SpecDiff
-from generator.diff_format import markdown
-from generator.overlay import Moot
+from respkit.generator.diff import SpecDiff
+from respkit.generator.diff_format import markdown
+from respkit.generator.overlay import Moot
 
 HEADER = (
     "# Spec changelog\n\n"

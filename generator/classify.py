@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from generator import pointer
-from generator.closure import REF_KEYS
-from generator.spec_view import HTTP_METHODS
+from respkit.generator import pointer
+from respkit.generator.closure import REF_KEYS
+from respkit.generator.spec_view import HTTP_METHODS
 
 CLIENTS, PROVIDERS = "clients", "providers"
 REQUEST, RESPONSE = "request", "response"

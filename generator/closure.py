@@ -7,8 +7,8 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from generator import pointer
-from generator.errors import SpecError
+from respkit.generator import pointer
+from respkit.generator.errors import SpecError
 
 REF_KEYS = ("$ref", "$recursiveRef", "$dynamicRef")
 

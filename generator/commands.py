@@ -8,16 +8,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from generator.config import REPO_ROOT, display_path, load_config
-from generator.errors import SpecError
-from generator.output import compare_tree, write_tree
-from generator.pipeline import prepare, render
+from respkit.generator.config import REPO_ROOT, display_path, load_config
+from respkit.generator.errors import SpecError
+from respkit.generator.output import compare_tree, write_tree
+from respkit.generator.pipeline import prepare, render
 
 GENERATED = REPO_ROOT / "generated"  # the default config's; another config writes next to its own spec/
 
 
 def _usage(message: str) -> Exception:
-    from conformance.cli import UsageError
+    from respkit.conformance.cli import UsageError
 
     return UsageError(message)
 
@@ -80,9 +80,9 @@ def _tell_moot(moot: Sequence[object]) -> None:
 
 def spec_diff(args: argparse.Namespace) -> int:
     """`respkit spec diff OLD NEW`: what changed in the `/responses` closure, breaking first."""
-    from generator.diff_format import render
-    from generator.diff_input import compare_sources
-    from generator.staging import write_text_atomic
+    from respkit.generator.diff_format import render
+    from respkit.generator.diff_input import compare_sources
+    from respkit.generator.staging import write_text_atomic
 
     text = render(compare_sources(args.old, args.new), args.format)
     if not args.output:
@@ -99,7 +99,7 @@ def spec_diff(args: argparse.Namespace) -> int:
 
 def spec_update(args: argparse.Namespace) -> int:
     """`respkit spec update --from PATH_OR_URL`: move the pin, regenerate, write the changelog entry."""
-    from generator.update import update
+    from respkit.generator.update import update
 
     result = update(Path(args.config) if args.config else None, args.source)
     _tell_moot(result.moot)

@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from generator import classify, pointer
-from generator.classify import ADDITIVE, IMPACTS, REQUEST, RESPONSE, readers, removed, writers
-from generator.shape import Prop, Shape, allof_parts, shape, unwrap
-from generator.spec_view import HTTP_METHODS, STREAM_UNION, Parameter, operations, stream_event_types
+from respkit.generator import classify, pointer
+from respkit.generator.classify import ADDITIVE, IMPACTS, REQUEST, RESPONSE, readers, removed, writers
+from respkit.generator.shape import Prop, Shape, allof_parts, shape, unwrap
+from respkit.generator.spec_view import HTTP_METHODS, STREAM_UNION, Parameter, operations, stream_event_types
 
 MAX_DEPTH = 16
 

@@ -6,8 +6,8 @@ import json
 from collections import Counter
 from typing import Any
 
-from generator.classify import KEYS, LABELS
-from generator.diff import Change, SpecDiff, Version
+from respkit.generator.classify import KEYS, LABELS
+from respkit.generator.diff import Change, SpecDiff, Version
 
 FORMATS = ("text", "markdown", "json")
 

@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from generator.closure import closure
-from generator.config import DEFAULT_CONFIG, Config, display_path, load_config
-from generator.diff import SpecDiff, diff, version
-from generator.errors import SpecError
-from generator.overlay import apply, load_overlay
-from generator.source import DIFF_HINT, Spec, is_url, load_spec
+from respkit.generator.closure import closure
+from respkit.generator.config import DEFAULT_CONFIG, Config, display_path, load_config
+from respkit.generator.diff import SpecDiff, diff, version
+from respkit.generator.errors import SpecError
+from respkit.generator.overlay import apply, load_overlay
+from respkit.generator.source import DIFF_HINT, Spec, is_url, load_spec
 
 DEFAULT_PATHS = ("/responses", "/responses/*")
 CONFIG_MAX_BYTES = 256_000

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from generator.sdk_properties import add_properties, strip_sdk_properties
+from respkit.generator.sdk_properties import add_properties, strip_sdk_properties
 
 # The options are part of the generated output's contract: change one and regenerate.
 CODEGEN_OPTIONS: dict[str, Any] = {

@@ -28,10 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from generator import pointer
-from generator.config import display_path
-from generator.errors import Inapplicable, SpecError
+from respkit.generator import pointer
+from respkit.generator.config import display_path
+from respkit.generator.errors import Inapplicable, SpecError
 
 OPS = ("set", "merge", "remove", "unrequire", "extend", "rename", "nullable_optional")
 

@@ -7,8 +7,7 @@ import re
 from typing import Any
 
 import yaml
-
-from generator.errors import SpecError
+from respkit.generator.errors import SpecError
 
 KEY_LINE = re.compile(r"^(?P<indent>[ \t]+)(?P<key>url|sha256|local):[ \t]*(?P<value>.*?)\s*$")
 PLAIN = re.compile(r"[A-Za-z0-9_.~+/-][A-Za-z0-9_.~+/:=%-]*")

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import pointer
-from generator.errors import SpecError
+from respkit.generator import pointer
+from respkit.generator.errors import SpecError
 
 MARKER = "x-oaiSupportedSDKs"
 TEMPLATES = Path(__file__).parent / "templates" / "properties"

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator import pointer
-from generator.closure import REF_KEYS
-from generator.spec_view import tag_values
+from respkit.generator import pointer
+from respkit.generator.closure import REF_KEYS
+from respkit.generator.spec_view import tag_values
 
 NULL_TYPE = "null"
 

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from generator.config import display_path
-from generator.errors import SpecError
+from respkit.generator.config import display_path
+from respkit.generator.errors import SpecError
 
 try:  # libyaml reads the 3 MB upstream about six times faster than the pure-Python loader
     from yaml import CSafeLoader as _Loader
@@ -57,7 +56,7 @@ def read_bytes(source: str, hint: str = OFFLINE_HINT) -> bytes:
 
 
 def _too_large(where: str, found: str) -> SpecError:
-    from conformance.limits import current, option
+    from respkit.conformance.limits import current, option
 
     bound = current().max_spec_bytes
     return SpecError(where, "", f"{found}, more than {option('max_spec_bytes')} {bound} bytes allows")
@@ -65,8 +64,7 @@ def _too_large(where: str, found: str) -> SpecError:
 
 def _download(url: str, hint: str) -> bytes:
     import httpx
-
-    from conformance.limits import current
+    from respkit.conformance.limits import current
 
     bound, chunks, got = current().max_spec_bytes, [], 0
     try:
@@ -84,7 +82,7 @@ def _download(url: str, hint: str) -> bytes:
 
 
 def _read_file(path: Path) -> bytes:
-    from conformance.limits import current
+    from respkit.conformance.limits import current
 
     try:
         if path.is_file() and (found := path.stat().st_size) > current().max_spec_bytes:
@@ -132,7 +130,7 @@ _ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s\[\]{},]")
 def _within_nodes(where: str, text: str) -> None:
     """Refuse a YAML document whose aliases expand beyond `--max-yaml-nodes` nodes, before it is loaded:
     an alias bomb loads in no time as shared objects, then every walk over it takes forever."""
-    from conformance.limits import current, option
+    from respkit.conformance.limits import current, option
 
     if _ANCHOR.search(text) is None:
         return

@@ -6,7 +6,7 @@ import keyword
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator import pointer
+from respkit.generator import pointer
 
 STREAM_UNION = "ResponseStreamEvent"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from generator import changelog
-from generator.config import Config, display_path, load_config
-from generator.diff import SpecDiff
-from generator.diff_input import Side, compare, pinned_source, side_of
-from generator.errors import SpecError
-from generator.overlay import Moot
-from generator.pin import repin
-from generator.pipeline import Prepared, prepare, render
-from generator.source import UPDATE_HINT, is_url, load_spec
-from generator.staging import commit
+from respkit.generator import changelog
+from respkit.generator.config import Config, display_path, load_config
+from respkit.generator.diff import SpecDiff
+from respkit.generator.diff_input import Side, compare, pinned_source, side_of
+from respkit.generator.errors import SpecError
+from respkit.generator.overlay import Moot
+from respkit.generator.pin import repin
+from respkit.generator.pipeline import Prepared, prepare, render
+from respkit.generator.source import UPDATE_HINT, is_url, load_spec
+from respkit.generator.staging import commit
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-
-from conformance.operations import FALLBACK, infer
-from conformance.schema import SpecValidators
-from generator.spec_view import operations, stream_event_types
+from respkit.conformance.operations import FALLBACK, infer
+from respkit.conformance.schema import SpecValidators
+from respkit.generator.spec_view import operations, stream_event_types
 
 
 class BundleValidator:

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.engine import check_error, check_json_body, check_stream
-from conformance.findings import Finding, Source
-from conformance.profiles import Profile
+from respkit.conformance.engine import check_error, check_json_body, check_stream
+from respkit.conformance.findings import Finding, Source
+from respkit.conformance.profiles import Profile
+
 from tests.paths import CORPUS
 
 

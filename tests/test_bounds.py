@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 import yaml
+from respkit.conformance.cli import main
+from respkit.conformance.engine import check_stream
+from respkit.conformance.server import run_server
+from respkit.conformance.sse import SseReader
 
-from conformance.cli import main
-from conformance.engine import check_stream
-from conformance.server import run_server
-from conformance.sse import SseReader
 from tests import _unbounded as breaks
 from tests._misbehaving_proxy import Breakage, run_proxy
 from tests.paths import REPO, SPEC
@@ -39,7 +39,7 @@ def upstream() -> Iterator[str]:
 
 def respkit(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "conformance", *args],
+        [sys.executable, "-m", "respkit.conformance", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -105,7 +105,7 @@ def test_an_endless_stream_is_cut_at_its_byte_bound_with_findings_capped(upstrea
 
 
 def test_findings_are_capped_per_check_and_stream_and_the_cut_counted() -> None:
-    from conformance.limits import Limits, using
+    from respkit.conformance.limits import Limits, using
 
     body = b"data: not json\n\n" * 1000
     with using(Limits(max_findings=3)):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.engine import check_error, check_json_body
+from respkit.conformance.engine import check_error, check_json_body
+
 from tests.stream_builder import body_findings, corpus, error_findings, failures
 
 ERR_401 = "openai/error_401_invalid_api_key.error.json"
@@ -76,7 +77,7 @@ def test_error_retry_after_on_429() -> None:
 def test_acedata_envelope_is_a_finding() -> None:
     body = (corpus("..").parent / "main").exists()  # the seed-derived recording ships with respkit
     assert body is not None
-    from conformance.recordings import HERE
+    from respkit.conformance.recordings import HERE
 
     raw = (HERE / "acedata" / "error_api_error.error.json").read_bytes()
     strict = check_error(500, None, raw, profile="openai")

@@ -223,8 +223,8 @@ def test_items_closed() -> None:
 
 
 def test_an_undocumented_event_type_is_its_own_finding_and_fails_only_under_strict() -> None:
-    from conformance.findings import Severity
-    from conformance.profiles import Profile
+    from respkit.conformance.findings import Severity
+    from respkit.conformance.profiles import Profile
 
     s = Stream.load(TEXT)
     s.events.insert(4, Event({"type": "vendor.keepalive", "sequence_number": 4}, "vendor.keepalive"))

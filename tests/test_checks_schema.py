@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conformance.checks import load_all
-from conformance.findings import Severity
-from conformance.schema import SpecValidators, default_validators
+from respkit.conformance.checks import load_all
+from respkit.conformance.findings import Severity
+from respkit.conformance.schema import SpecValidators, default_validators
+
 from tests.stream_builder import Stream, body_findings, failures
 
 TEXT = "openai/text_stream_gpt-4o-mini.sse"
@@ -60,7 +61,7 @@ def test_event_types_follow_the_bundle(tmp_path: Path) -> None:
     union[key] = [v for v in union[key] if not v.get("$ref", "").endswith("/ResponseTextDeltaEvent")]
     smaller = SpecValidators(bundle)
     assert "response.output_text.delta" not in smaller.event_types
-    from conformance.engine import check_stream
+    from respkit.conformance.engine import check_stream
 
     body = Stream.load(TEXT).body()
     found = check_stream([body], validators=smaller, profile="strict")

@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-
-from conformance.recordings import HERE as BUNDLED
-from conformance.server import run_server
-from generated import (
+from respkit.conformance.recordings import HERE as BUNDLED
+from respkit.conformance.server import run_server
+from respkit.generated import (
     APIResponseValidationError,
     AsyncResponsesClient,
     AuthenticationError,
@@ -27,8 +26,9 @@ from generated import (
     models,
     to_strict_json_schema,
 )
-from generator.errors import SpecError
-from generator.sdk_properties import MARKER, add_properties, strip_sdk_properties
+from respkit.generator.errors import SpecError
+from respkit.generator.sdk_properties import MARKER, add_properties, strip_sdk_properties
+
 from tests._client_server import Reply, Script, scripted_server
 
 RESPONSE = json.loads((BUNDLED / "openai" / "text_input.json").read_text())

@@ -7,9 +7,8 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-
-from conformance.server import run_server
-from generated import (
+from respkit.conformance.server import run_server
+from respkit.generated import (
     APIResponseValidationError,
     APIStatusError,
     APIStreamError,
@@ -24,6 +23,7 @@ from generated import (
     models,
     output_text,
 )
+
 from tests.test_server_spec import BEHAVIOURS
 
 KEY = "sk-respkit-client-test-key"

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conformance.server import run_server
+from respkit.conformance.server import run_server
+
 from tests.paths import REPO
 
 USER_SCRIPT = """
@@ -33,7 +34,7 @@ print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 
 def test_generated_package_is_self_contained_and_lazy(tmp_path: Path) -> None:
     made = subprocess.run(
-        [sys.executable, "-m", "conformance", "generate", "--out", str(tmp_path), "--package", "myresponses"],
+        [sys.executable, "-m", "respkit.conformance", "generate", "--out", str(tmp_path), "--package", "myresponses"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -21,9 +21,8 @@ from typing import Any
 import openai
 import pytest
 from pydantic import BaseModel
-
-import generated
-from conformance.server import run_server
+from respkit import generated
+from respkit.conformance.server import run_server
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from generated import (
+from respkit.generated import (
     EVENT_TYPES,
     APIStreamError,
     IncompleteStreamError,
@@ -19,6 +18,7 @@ from generated import (
     UnknownEvent,
     models,
 )
+
 from tests._client_server import Reply, scripted_server
 from tests.paths import CORPUS
 

@@ -12,9 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-
-from conformance.recordings import HERE as BUNDLED
-from generated import (
+from respkit.conformance.recordings import HERE as BUNDLED
+from respkit.generated import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -31,6 +30,7 @@ from generated import (
     models,
     output_text,
 )
+
 from tests._client_server import Reply, Script, scripted_server
 
 # the repository's own recordings (OpenAI's documented examples), so a clone without ../shared runs these
@@ -241,7 +241,7 @@ def test_models_are_accepted_as_request_values() -> None:
 
 
 def test_a_2xx_body_that_is_not_the_model_is_a_validation_error() -> None:
-    from generated import APIResponseValidationError
+    from respkit.generated import APIResponseValidationError
 
     page = Reply(body=b"<html>ok</html>", content_type="text/html")
     with served(page) as (client, _), pytest.raises(APIResponseValidationError) as caught:
@@ -273,7 +273,7 @@ def test_retry_delays_from_headers_are_capped_and_backoff_is_jittered() -> None:
     import time
     from email.utils import formatdate
 
-    from generated._transport import MAX_RETRY_AFTER, MAX_RETRY_DELAY, backoff, retry_after
+    from respkit.generated._transport import MAX_RETRY_AFTER, MAX_RETRY_DELAY, backoff, retry_after
 
     assert retry_after({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
     assert retry_after({"retry-after": "2"}) == 2.0
@@ -290,7 +290,7 @@ def test_retry_delays_from_headers_are_capped_and_backoff_is_jittered() -> None:
 def test_plain_http_clients_skip_the_ca_bundle_and_https_clients_verify() -> None:
     import ssl
 
-    from generated._transport import tls_for
+    from respkit.generated._transport import tls_for
 
     assert tls_for("https://api.openai.com/v1") is True
     context = tls_for("http://127.0.0.1:8000/v1")

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from respkit.generator.config import load_config
+from respkit.generator.output import compare_tree, write_tree
+from respkit.generator.pipeline import HEADER_MARK, prepare, render
 
-from generator.config import load_config
-from generator.output import compare_tree, write_tree
-from generator.pipeline import HEADER_MARK, prepare, render
 from tests.paths import REPO, SPEC
 
 
@@ -24,7 +24,7 @@ def rendered() -> dict[str, str]:
 
 def respkit(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "conformance", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "respkit.conformance", *args], cwd=cwd, capture_output=True, text=True, timeout=300
     )
 
 
@@ -267,7 +267,7 @@ def test_version_names_the_release_and_the_spec() -> None:
     import json
     from importlib import metadata
 
-    from generator.pipeline import RESPKIT_VERSION
+    from respkit.generator.pipeline import RESPKIT_VERSION
 
     assert metadata.version("respkit") == RESPKIT_VERSION  # the manifest's version is the release's
     sha = json.loads((REPO / "generated" / "manifest.json").read_text())["upstream"]["sha256"]

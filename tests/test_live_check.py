@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from respkit.conformance.live import SCENARIOS, Session, run_scenarios
+from respkit.conformance.live.fuzz import run_fuzz
+from respkit.conformance.profiles import load_profile
+from respkit.conformance.replay import Result
+from respkit.conformance.server import run_server
 
-from conformance.live import SCENARIOS, Session, run_scenarios
-from conformance.live.fuzz import run_fuzz
-from conformance.profiles import load_profile
-from conformance.replay import Result
-from conformance.server import run_server
 from tests.paths import REPO
 
 SECRET = "sk-respkit-test-9f8e7d6c5b4a39281706"
@@ -97,7 +97,7 @@ def _free_port() -> int:
 
 def respkit(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "conformance", *args],
+        [sys.executable, "-m", "respkit.conformance", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -184,7 +184,7 @@ def test_a_body_cut_mid_stream_is_a_finding() -> None:
         with Session(f"http://127.0.0.1:{port}/v1", SECRET, "OPENAI_API_KEY", timeout=5) as session:
             exchange = session.request("cut", "createResponse", "POST", "/responses", {"stream": True})
         thread.join()
-    from conformance.live.runner import check_exchange
+    from respkit.conformance.live.runner import check_exchange
 
     assert exchange.cut is not None and "after" in exchange.cut
     found = check_exchange(exchange, load_profile("openai"))
@@ -194,7 +194,7 @@ def test_a_body_cut_mid_stream_is_a_finding() -> None:
 def test_a_missing_key_variable_is_a_usage_error() -> None:
     env = {k: v for k, v in os.environ.items() if k != "RESPKIT_NO_SUCH_KEY"}
     result = subprocess.run(
-        [sys.executable, "-m", "conformance", "check", "--base-url", "http://127.0.0.1:9/v1", "--api-key-env",
+        [sys.executable, "-m", "respkit.conformance", "check", "--base-url", "http://127.0.0.1:9/v1", "--api-key-env",
          "RESPKIT_NO_SUCH_KEY"],
         cwd=REPO, capture_output=True, text=True, timeout=120, env=env,
     )  # fmt: skip
@@ -259,8 +259,8 @@ def test_an_empty_folder_is_a_usage_error(tmp_path: Path, command: str) -> None:
 
 
 def test_a_long_live_stream_is_checked_as_it_arrives(faithful: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from conformance.live import session as session_module
-    from conformance.live.runner import check_exchange, stream_checker
+    from respkit.conformance.live import session as session_module
+    from respkit.conformance.live.runner import check_exchange, stream_checker
 
     monkeypatch.setattr(session_module, "KEEP_BYTES", 64 * 1024)
     profile = load_profile("strict")
@@ -276,7 +276,7 @@ def test_a_long_live_stream_is_checked_as_it_arrives(faithful: str, monkeypatch:
 def test_the_main_job_writes_every_report_unless_told_not_to(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "conformance", "check", "--no-schemathesis", "--no-replay", *args],
+            [sys.executable, "-m", "respkit.conformance", "check", "--no-schemathesis", "--no-replay", *args],
             cwd=tmp_path, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
 

@@ -14,12 +14,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from respkit.conformance.live import Session, run_scenarios
+from respkit.conformance.profiles import load_profile
+from respkit.conformance.replay import Result
+from respkit.conformance.server import run_server
+from respkit.conformance.sse import SseReader
 
-from conformance.live import Session, run_scenarios
-from conformance.profiles import load_profile
-from conformance.replay import Result
-from conformance.server import run_server
-from conformance.sse import SseReader
 from tests._misbehaving_proxy import (
     Answer,
     Breakage,
@@ -427,7 +427,7 @@ def test_an_unreadable_answer_is_a_finding_not_a_crash(proxy: Proxy) -> None:
 
 
 def test_a_scenario_that_cannot_go_on_is_a_finding(proxy: Proxy, monkeypatch: pytest.MonkeyPatch) -> None:
-    from conformance.live import SCENARIOS, Conversation
+    from respkit.conformance.live import SCENARIOS, Conversation
 
     def reads_too_much(c: Conversation) -> None:
         exchange = c.create(input="hi")
@@ -485,7 +485,7 @@ def test_skipped_scenarios_are_said_in_the_console_and_the_reports(proxy: Proxy,
     proxy.breakage = background_refused
     reports = ["--junit-xml", str(tmp_path / "r.xml"), "--json", str(tmp_path / "r.json")]
     scenarios = ["--scenario", "background_cancel", "--scenario", "text"]
-    command = [sys.executable, "-m", "conformance", "check", "--base-url", proxy.url, *scenarios, *reports]
+    command = [sys.executable, "-m", "respkit.conformance", "check", "--base-url", proxy.url, *scenarios, *reports]
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=300, env={**os.environ, "OPENAI_API_KEY": KEY}
     )

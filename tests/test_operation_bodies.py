@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 import httpx
-
-from conformance.engine import check_operation_body
-from conformance.replay import load_recording, replay
-from conformance.server import run_server
+from respkit.conformance.engine import check_operation_body
+from respkit.conformance.replay import load_recording, replay
+from respkit.conformance.server import run_server
 
 
 def _items_page() -> bytes:

@@ -6,10 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-
-from conformance.checks import load_all
-from conformance.findings import Finding, Severity
-from conformance.profiles import PROFILES, ProfileError, available, load_profile, load_profile_file
+from respkit.conformance.checks import load_all
+from respkit.conformance.findings import Finding, Severity
+from respkit.conformance.profiles import PROFILES, ProfileError, available, load_profile, load_profile_file
 
 REQUIRED = {
     "openai",

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conformance.server import run_server
+from respkit.conformance.server import run_server
+
 from tests.paths import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

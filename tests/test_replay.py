@@ -9,15 +9,15 @@ from xml.etree import ElementTree as ET
 
 import pytest
 import yaml
+from respkit.conformance.cli import main
+from respkit.conformance.recordings import HERE
+from respkit.conformance.recordings.extract import main as extract
+from respkit.conformance.replay import replay
+from respkit.conformance.sse import read_frames
+from respkit.generated import Response, parse_error, parse_event
+from respkit.generated.envelope import NotAnErrorEnvelope
+from respkit.generated.events import UnknownEvent
 
-from conformance.cli import main
-from conformance.recordings import HERE
-from conformance.recordings.extract import main as extract
-from conformance.replay import replay
-from conformance.sse import read_frames
-from generated import Response, parse_error, parse_event
-from generated.envelope import NotAnErrorEnvelope
-from generated.events import UnknownEvent
 from tests.paths import CORPUS, REPO, SEEDS, corpus_files
 
 
@@ -124,8 +124,8 @@ def test_seed_recordings_parse_into_the_generated_models(path: Path) -> None:
 
 
 def test_live_reproduce_line_names_the_variable_not_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    from conformance.engine import check_json_body
-    from conformance.findings import Source
+    from respkit.conformance.engine import check_json_body
+    from respkit.conformance.findings import Source
 
     monkeypatch.setenv("PROVIDER_KEY", "sk-secret-value")
     source = Source.live("https://api.example.test/v1", body={"model": "m", "input": "hi"}, key_env="PROVIDER_KEY")
@@ -136,9 +136,9 @@ def test_live_reproduce_line_names_the_variable_not_the_key(monkeypatch: pytest.
 
 
 def test_html_report_escapes_what_providers_send() -> None:
-    from conformance.findings import Finding, Severity
-    from conformance.replay import Recording, Result
-    from conformance.reports import to_html
+    from respkit.conformance.findings import Finding, Severity
+    from respkit.conformance.replay import Recording, Result
+    from respkit.conformance.reports import to_html
 
     hostile = "<script>alert(1)</script>"
     finding = Finding(check="response_matches_schema", severity=Severity.FAILURE, message=hostile, received=hostile)

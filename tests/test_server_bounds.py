@@ -23,16 +23,15 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conformance.cli import main
-from conformance.server import model, run_server
-from conformance.server.errors import ApiError
-from conformance.server.guards import WINDOW_SECONDS, RateLimiter
-from conformance.server.items import input_items
-from conformance.server.record import Record
-from conformance.server.selfcheck import spec_error
-from conformance.server.sizing import record_bytes
-from conformance.server.store import Store
+from respkit.conformance.cli import main
+from respkit.conformance.server import model, run_server
+from respkit.conformance.server.errors import ApiError
+from respkit.conformance.server.guards import WINDOW_SECONDS, RateLimiter
+from respkit.conformance.server.items import input_items
+from respkit.conformance.server.record import Record
+from respkit.conformance.server.selfcheck import spec_error
+from respkit.conformance.server.sizing import record_bytes
+from respkit.conformance.server.store import Store
 
 KEY = {"Authorization": "Bearer sk-test"}
 JSON_HEADERS = {**KEY, "Content-Type": "application/json"}
@@ -390,7 +389,7 @@ def _memory_kib(pid: int, field: str) -> int:
 class _Served:
     def __init__(self, *options: str) -> None:
         self.port = _free_port()
-        argv = [sys.executable, "-m", "conformance", "serve", "--port", str(self.port), *options]
+        argv = [sys.executable, "-m", "respkit.conformance", "serve", "--port", str(self.port), *options]
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
 
     def __enter__(self) -> tuple[str, subprocess.Popen[bytes]]:

@@ -11,9 +11,8 @@ import time
 
 import httpx
 import pytest
-
-from conformance.cli import main
-from conformance.server import QUIRKS
+from respkit.conformance.cli import main
+from respkit.conformance.server import QUIRKS
 
 
 def test_list_quirks_prints_every_mode(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,7 +67,7 @@ def _wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
 
 def test_serve_runs_until_interrupted() -> None:
     port = _free_port()
-    argv = [sys.executable, "-m", "conformance", "serve", "--port", str(port), "--api-key", "sk-one"]
+    argv = [sys.executable, "-m", "respkit.conformance", "serve", "--port", str(port), "--api-key", "sk-one"]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ})
     try:
         base = f"http://127.0.0.1:{port}/v1"

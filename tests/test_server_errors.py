@@ -9,9 +9,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conformance.server import run_server
-from conformance.server.selfcheck import spec_error
+from respkit.conformance.server import run_server
+from respkit.conformance.server.selfcheck import spec_error
 
 KEY = {"Authorization": "Bearer sk-test"}
 SECRET = "sk-very-secret-key-0123456789"

@@ -10,8 +10,8 @@ import openai
 import pytest
 from openai import OpenAI
 from pydantic import BaseModel
+from respkit.conformance.server import run_server
 
-from conformance.server import run_server
 from tests.test_server_spec import BEHAVIOURS
 
 WEATHER_TOOL: Any = {

@@ -10,9 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-
-from conformance.server import QUIRKS, run_server
-from conformance.server.selfcheck import Frame, frames
+from respkit.conformance.server import QUIRKS, run_server
+from respkit.conformance.server.selfcheck import Frame, frames
 
 KEY = {"Authorization": "Bearer sk-test"}
 STREAM = {"model": "gpt-4.1", "input": "Hello quirks", "stream": True}
@@ -51,7 +50,7 @@ def stream(client: httpx.Client) -> tuple[httpx.Response, list[Frame], list[dict
 
 
 def test_every_quirk_is_listed_with_what_it_changes() -> None:
-    from conformance.server.quirks import describe
+    from respkit.conformance.server.quirks import describe
 
     listing = describe()
     for quirk in QUIRKS.values():

@@ -9,9 +9,8 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-
-from conformance.server import run_server
-from conformance.server.selfcheck import event_error, frames, spec_error
+from respkit.conformance.server import run_server
+from respkit.conformance.server.selfcheck import event_error, frames, spec_error
 
 KEY = {"Authorization": "Bearer sk-test"}
 TERMINAL = {"response.completed", "response.incomplete", "response.failed"}
@@ -361,7 +360,7 @@ def _documented_requests() -> list[tuple[str, str, dict[str, Any]]]:
     import json
     import re
 
-    from conformance.server.bundle import bundle
+    from respkit.conformance.server.bundle import bundle
 
     out = []
     for path, operations in bundle()["paths"].items():
@@ -402,7 +401,7 @@ def test_the_documented_requests_are_all_there() -> None:
 
 def test_the_published_request_schema_refuses_two_documented_requests() -> None:
     # why spec/readers/openai-requests.yaml exists; when upstream fixes its schema, this fails: drop the reader
-    from conformance.server.bundle import validator
+    from respkit.conformance.server.bundle import validator
 
     published = validator("CreateResponse")
     refused = {t for p, t, body in DOCUMENTED if p == "/responses" and not published.is_valid(body)}

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from respkit.generator.config import load_config
+from respkit.generator.diff_input import compare_sources
 
-from generator.config import load_config
-from generator.diff_input import compare_sources
 from tests.paths import CORPUS, PREVIOUS_SPEC, REPO, SPEC
 from tests.test_spec_diff import event_types, raw
 
@@ -42,7 +42,7 @@ def old_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     command = [
         sys.executable,
         "-m",
-        "conformance",
+        "respkit.conformance",
         "generate",
         "--spec",
         str(PREVIOUS_SPEC),
@@ -67,7 +67,7 @@ def packages(old_root: Path) -> Iterator[tuple[ModuleType, ModuleType]]:
     sys.path.insert(0, str(old_root / "pkgs"))
     try:
         old = importlib.import_module(OLD_PACKAGE)
-        yield old, importlib.import_module("generated")
+        yield old, importlib.import_module("respkit.generated")
     finally:
         sys.path.remove(str(old_root / "pkgs"))
         for name in [n for n in sys.modules if n == OLD_PACKAGE or n.startswith(OLD_PACKAGE + ".")]:
@@ -190,8 +190,8 @@ def test_the_diff_explains_what_the_older_version_rejects(shared_changes: list[t
 
 
 def test_the_engine_reports_them_as_unknown_to_the_older_bundle(old_root: Path, added_event_types: list[str]) -> None:
-    engine = pytest.importorskip("conformance.engine")
-    schema = pytest.importorskip("conformance.schema")
+    engine = pytest.importorskip("respkit.conformance.engine")
+    schema = pytest.importorskip("respkit.conformance.schema")
     frames = b"".join(
         f"event: {data['type']}\ndata: {json.dumps(data)}\n\n".encode() for _, data in new_events(added_event_types)
     )

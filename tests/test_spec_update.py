@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from respkit.conformance.cli import main
+from respkit.generator import staging
+from respkit.generator.errors import SpecError
+from respkit.generator.output import write_tree
+from respkit.generator.pin import repin
 
-from conformance.cli import main
-from generator import staging
-from generator.errors import SpecError
-from generator.output import write_tree
-from generator.pin import repin
 from tests.paths import PREVIOUS_SPEC, REPO, SPEC
 
 NEW_SHA = "db5d7478feae10b4d331834c60d9765a8aa042e38419f9b1694288c11aa8ebc8"

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conformance.sse import Frame, SseReader, head_through, read_frames
+from respkit.conformance.sse import Frame, SseReader, head_through, read_frames
 
 
 def frames(body: bytes, size: int = 0) -> list[Frame]:

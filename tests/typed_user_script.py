@@ -7,8 +7,7 @@ import asyncio
 
 import httpx
 from pydantic import BaseModel
-
-from generated import (
+from respkit.generated import (
     APIStatusError,
     APIStreamError,
     AsyncResponsesClient,

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from conformance.checks.families import Families
+from respkit.conformance.checks.families import Families
 
 F = TypeVar("F", bound=Callable[..., None])
 Selector = Callable[[Families], frozenset[str] | None]
@@ -76,6 +76,6 @@ def by_kind(kind: str) -> list[CheckInfo]:
 
 def load_all() -> dict[str, CheckInfo]:
     """Import every check module (registration happens on import)."""
-    from conformance.checks import body, envelope, framing, order, reconcile, schemas  # noqa: F401
+    from respkit.conformance.checks import body, envelope, framing, order, reconcile, schemas  # noqa: F401
 
     return REGISTRY

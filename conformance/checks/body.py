@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.checks import check
-from conformance.checks.context import BodyContext
-from conformance.checks.schemas import report_issues
-from conformance.checks.usage import usage_missing, usage_problems
+from respkit.conformance.checks import check
+from respkit.conformance.checks.context import BodyContext
+from respkit.conformance.checks.schemas import report_issues
+from respkit.conformance.checks.usage import usage_missing, usage_problems
 
 
 @check("unparsed")

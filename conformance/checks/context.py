@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.checks.families import Families
-from conformance.findings import Finding, Severity, Source, cut
-from conformance.schema import SpecValidators
+from respkit.conformance.checks.families import Families
+from respkit.conformance.findings import Finding, Severity, Source, cut
+from respkit.conformance.schema import SpecValidators
 
 #: delta text kept verbatim per value; beyond it only a digest and a length are kept (bounded memory)
 KEEP_TEXT = 1 << 20

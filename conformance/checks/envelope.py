@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.checks import check
-from conformance.checks.context import BodyContext
-from conformance.checks.schemas import report_issues
+from respkit.conformance.checks import check
+from respkit.conformance.checks.context import BodyContext
+from respkit.conformance.checks.schemas import report_issues
 
 ENVELOPE = "ErrorResponse"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.checks import check
-from conformance.checks.context import StreamContext
-from conformance.sse import Frame
+from respkit.conformance.checks import check
+from respkit.conformance.checks.context import StreamContext
+from respkit.conformance.sse import Frame
 
 DONE = "[DONE]"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.checks import check
-from conformance.checks.context import StreamContext
-from conformance.checks.families import Families
-from conformance.checks.state import digest
-from conformance.checks.usage import usage_missing, usage_problems
+from respkit.conformance.checks import check
+from respkit.conformance.checks.context import StreamContext
+from respkit.conformance.checks.families import Families
+from respkit.conformance.checks.state import digest
+from respkit.conformance.checks.usage import usage_missing, usage_problems
 
 #: opaque state that a provider may re-encrypt between events; compared by presence only
 OPAQUE = frozenset({"encrypted_content"})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.checks import check
-from conformance.checks.context import StreamContext
-from conformance.schema import SchemaIssue
-from generator import pointer
+from respkit.conformance.checks import check
+from respkit.conformance.checks.context import StreamContext
+from respkit.conformance.schema import SchemaIssue
+from respkit.generator import pointer
 
 
 def _at(instance: Any, where: str) -> Any:

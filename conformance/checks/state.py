@@ -6,8 +6,8 @@ import hashlib
 import json
 from typing import Any
 
-from conformance.checks.context import KEEP_ITEM, Accumulator, Item, StreamContext
-from conformance.checks.families import DeltaFamily
+from respkit.conformance.checks.context import KEEP_ITEM, Accumulator, Item, StreamContext
+from respkit.conformance.checks.families import DeltaFamily
 
 
 def observe(ctx: StreamContext, event: dict[str, Any], size: int) -> None:

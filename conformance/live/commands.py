@@ -13,18 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from conformance.cli import EXIT_FAIL, EXIT_OK, UsageError
-from conformance.console import print_results
-from conformance.live.fuzz import run_fuzz
-from conformance.live.runner import run_scenarios
-from conformance.live.scenarios import SCENARIOS
-from conformance.live.session import Exchange, Session
-from conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
-from conformance.redaction import redact, redact_bytes
-from conformance.replay import Result
-from conformance.reports import REPORT_OPTIONS, Coverage, write_reports
-from conformance.schema import default_validators
+from respkit.conformance.cli import EXIT_FAIL, EXIT_OK, UsageError
+from respkit.conformance.console import print_results
+from respkit.conformance.live.fuzz import run_fuzz
+from respkit.conformance.live.runner import run_scenarios
+from respkit.conformance.live.scenarios import SCENARIOS
+from respkit.conformance.live.session import Exchange, Session
+from respkit.conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
+from respkit.conformance.redaction import redact, redact_bytes
+from respkit.conformance.replay import Result
+from respkit.conformance.reports import REPORT_OPTIONS, Coverage, write_reports
+from respkit.conformance.schema import default_validators
 
 LOCAL_KEY = "respkit-local-key"  # the embedded server's own key; not a secret
 LOCAL_MODEL, LOCAL_REASONING_MODEL = "gpt-4.1-mini", "o4-mini"
@@ -64,7 +63,7 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, str, str]]:
     if args.base_url:
         yield args.base_url, _key(args.api_key_env), args.api_key_env
         return
-    from conformance.server import run_server
+    from respkit.conformance.server import run_server
 
     with run_server(api_keys={LOCAL_KEY}) as url:
         yield url, LOCAL_KEY, "RESPKIT_LOCAL_KEY"
@@ -113,8 +112,8 @@ def check(args: argparse.Namespace) -> int:
             results += run_fuzz(session, profile)
         exchanges = list(session.exchanges)
     if embedded and not args.no_replay:
-        from conformance.commands import replay_recordings
-        from conformance.recordings import HERE as BUNDLED
+        from respkit.conformance.commands import replay_recordings
+        from respkit.conformance.recordings import HERE as BUNDLED
 
         results += replay_recordings([BUNDLED])
     spec = str(default_validators().version)

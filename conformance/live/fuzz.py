@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from conformance.findings import Finding
-from conformance.live.runner import check_exchange, stream_checker
-from conformance.live.session import Exchange, Session
-from conformance.profiles import Profile
-from conformance.replay import Recording, Result
-from conformance.schema import default_validators
+from respkit.conformance.findings import Finding
+from respkit.conformance.live.runner import check_exchange, stream_checker
+from respkit.conformance.live.session import Exchange, Session
+from respkit.conformance.profiles import Profile
+from respkit.conformance.replay import Recording, Result
+from respkit.conformance.schema import default_validators
 
 SEED = 20261125
 

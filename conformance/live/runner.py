@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from conformance.engine import check_error, check_json_body, check_operation_body, check_stream
-from conformance.findings import Finding, Severity, Source, after_head
-from conformance.live.scenarios import SCENARIOS, Conversation
-from conformance.live.session import Exchange, KeyRefused, Session, Unreachable
-from conformance.profiles import Profile
-from conformance.replay import Recording, Result
-from conformance.schema import default_validators
+from respkit.conformance.engine import check_error, check_json_body, check_operation_body, check_stream
+from respkit.conformance.findings import Finding, Severity, Source, after_head
+from respkit.conformance.live.scenarios import SCENARIOS, Conversation
+from respkit.conformance.live.session import Exchange, KeyRefused, Session, Unreachable
+from respkit.conformance.profiles import Profile
+from respkit.conformance.replay import Recording, Result
+from respkit.conformance.schema import default_validators
 
 
 def check_exchange(exchange: Exchange, profile: Profile) -> list[Finding]:

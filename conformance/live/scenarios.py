@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.findings import Finding
-from conformance.live.session import WRONG_KEY, Exchange, Session
-from conformance.sse import read_frames
+from respkit.conformance.findings import Finding
+from respkit.conformance.live.session import WRONG_KEY, Exchange, Session
+from respkit.conformance.sse import read_frames
 
 ScenarioFunc = Callable[["Conversation"], None]
 SCENARIOS: dict[str, ScenarioFunc] = {}

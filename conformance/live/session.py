@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-
-from conformance.cli import TargetUnreachable, UsageError
-from conformance.findings import Finding, Severity, cut
-from conformance.limits import Limits, current, option, size
-from conformance.redaction import redact, register
-from conformance.sse import head_through
+from respkit.conformance.cli import TargetUnreachable, UsageError
+from respkit.conformance.findings import Finding, Severity, cut
+from respkit.conformance.limits import Limits, current, option, size
+from respkit.conformance.redaction import redact, register
+from respkit.conformance.sse import head_through
 
 WRONG_KEY = "respkit-wrong-key"  # sent where a scenario needs a key the provider must refuse
 
@@ -321,7 +320,7 @@ def _asked_stream(body: Any) -> bool:
 
 def _types(body: bytes) -> Iterator[str]:
     """The `type` of each JSON event of a stream body."""
-    from conformance.sse import read_frames
+    from respkit.conformance.sse import read_frames
 
     for frame in read_frames([body]):
         try:

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from conformance.recordings import HERE
+from respkit.conformance.recordings import HERE
 
 SEEDS = HERE.parent.parent.parent / "shared" / "seeds"
 

@@ -6,8 +6,8 @@ base URL. The local model's behaviours are documented in `conformance.server.mod
 
 from __future__ import annotations
 
-from conformance.server.app import create_app
-from conformance.server.quirks import QUIRKS, Quirk, get_quirk
-from conformance.server.runner import run_server
+from respkit.conformance.server.app import create_app
+from respkit.conformance.server.quirks import QUIRKS, Quirk, get_quirk
+from respkit.conformance.server.runner import run_server
 
 __all__ = ["QUIRKS", "Quirk", "create_app", "get_quirk", "run_server"]

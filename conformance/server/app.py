@@ -7,6 +7,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from respkit.conformance.server.bundle import spec_operations
+from respkit.conformance.server.errors import ApiError
+from respkit.conformance.server.guards import RateLimiter, api_key
+from respkit.conformance.server.quirks import get_quirk
+from respkit.conformance.server.routes import HANDLERS, Handler, not_implemented, state_of
+from respkit.conformance.server.state import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_STORE_BYTES,
+    DEFAULT_READ_TIMEOUT,
+    ServerState,
+)
+from respkit.conformance.server.store import Store
+from respkit.generator.spec_view import Operation
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -14,15 +27,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from conformance.server.bundle import spec_operations
-from conformance.server.errors import ApiError
-from conformance.server.guards import RateLimiter, api_key
-from conformance.server.quirks import get_quirk
-from conformance.server.routes import HANDLERS, Handler, not_implemented, state_of
-from conformance.server.state import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_STORE_BYTES, DEFAULT_READ_TIMEOUT, ServerState
-from conformance.server.store import Store
-from generator.spec_view import Operation
 
 PREFIX = "/v1"
 

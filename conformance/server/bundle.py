@@ -12,14 +12,13 @@ from typing import Any
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
-
-from generator.spec_view import Operation, operations
+from respkit.generator.spec_view import Operation, operations
 
 
 @cache
 def bundle() -> dict[str, Any]:
     """`generated/schema.json`: the published spec's closure of /responses plus overlays."""
-    text = resources.files("generated").joinpath("schema.json").read_text(encoding="utf-8")
+    text = resources.files("respkit.generated").joinpath("schema.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
@@ -39,7 +38,7 @@ def request_bundle() -> dict[str, Any]:
     so that it accepts what OpenAI's own documentation sends, and OpenAI's integer range. What the server
     answers is held to `bundle()`. The readers for what providers omit are for the models only: they never
     loosen what the server accepts (a `code_interpreter` tool without `container` is a 400, as at OpenAI)."""
-    from generator.overlay import apply_entries
+    from respkit.generator.overlay import apply_entries
 
     readers: list[dict[str, Any]] = list(bundle().get("x-respkit-readers", []))
     entries = [e for e in readers if str(e.get("file", "")).endswith(REQUEST_READERS)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.server.ids import new_id
-from conformance.server.record import Record
+from respkit.conformance.server.ids import new_id
+from respkit.conformance.server.record import Record
 
 _FINISH = {"completed": "stop", "incomplete": "length", "failed": "stop"}
 

@@ -7,12 +7,11 @@ import socket
 import sys
 
 import uvicorn
-
-from conformance.cli import EXIT_OK, UsageError
-from conformance.server.app import PREFIX, create_app
-from conformance.server.quirks import QUIRKS, describe
-from conformance.server.runner import uvicorn_options
-from conformance.server.state import DEFAULT_MAX_STORE_BYTES, DEFAULT_READ_TIMEOUT
+from respkit.conformance.cli import EXIT_OK, UsageError
+from respkit.conformance.server.app import PREFIX, create_app
+from respkit.conformance.server.quirks import QUIRKS, describe
+from respkit.conformance.server.runner import uvicorn_options
+from respkit.conformance.server.state import DEFAULT_MAX_STORE_BYTES, DEFAULT_READ_TIMEOUT
 
 
 def _bounds(args: argparse.Namespace) -> None:

@@ -7,8 +7,8 @@ import json
 import time
 from typing import Any
 
-from conformance.server.ids import new_id
-from conformance.server.record import usage_object
+from respkit.conformance.server.ids import new_id
+from respkit.conformance.server.record import usage_object
 
 Item = dict[str, Any]
 

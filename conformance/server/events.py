@@ -9,9 +9,9 @@ import string
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from conformance.server.items import Include, content_part, delta_logprobs, output_item, summary_part
-from conformance.server.model import Part, cited_up_to
-from conformance.server.record import Record
+from respkit.conformance.server.items import Include, content_part, delta_logprobs, output_item, summary_part
+from respkit.conformance.server.model import Part, cited_up_to
+from respkit.conformance.server.record import Record
 
 Event = dict[str, Any]
 _TERMINAL = {"completed": "response.completed", "incomplete": "response.incomplete", "failed": "response.failed"}

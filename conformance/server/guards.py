@@ -11,11 +11,17 @@ from itertools import islice
 from typing import Any
 
 import orjson
+from respkit.conformance.server.errors import (
+    ApiError,
+    bad_request,
+    rate_limited,
+    request_timeout,
+    too_large,
+    unauthorized,
+)
+from respkit.conformance.server.sizing import CONTAINERS, json_levels
+from respkit.conformance.server.validation import check_body
 from starlette.requests import Request
-
-from conformance.server.errors import ApiError, bad_request, rate_limited, request_timeout, too_large, unauthorized
-from conformance.server.sizing import CONTAINERS, json_levels
-from conformance.server.validation import check_body
 
 WINDOW_SECONDS = 60.0
 #: Keys the rate limiter follows within one window at most; past it, a request with a new key is a 429.

@@ -8,8 +8,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.server.ids import new_id
-from conformance.server.model import Part
+from respkit.conformance.server.ids import new_id
+from respkit.conformance.server.model import Part
 
 _ID_PREFIX = {
     "message": "msg",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 
-from conformance.server import events
-from conformance.server.events import Event
-from conformance.server.record import Record
+from respkit.conformance.server import events
+from respkit.conformance.server.events import Event
+from respkit.conformance.server.record import Record
 
 QUEUED_SECONDS, WORK_SECONDS, HOLD_SECONDS = 0.05, 0.1, 60.0
 

@@ -52,8 +52,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from conformance.server.instances import instance
-from conformance.server.text import chunks, count_tokens, texts_of, tokens
+from respkit.conformance.server.instances import instance
+from respkit.conformance.server.text import chunks, count_tokens, texts_of, tokens
 
 PartKind = Literal[
     "reasoning", "message", "refusal", "function_call", "custom_tool_call", "web_search_call", "file_search_call"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from respkit.conformance.server.errors import bad_request
 from starlette.datastructures import QueryParams
-
-from conformance.server.errors import bad_request
 
 Item = dict[str, Any]
 

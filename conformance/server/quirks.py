@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.server.errors import ApiError
-from conformance.server.events import Event
+from respkit.conformance.server.errors import ApiError
+from respkit.conformance.server.events import Event
 
 Events = AsyncIterator[Event]
 SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"

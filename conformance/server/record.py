@@ -6,9 +6,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.server.ids import new_id
-from conformance.server.items import Include, item_ids, output_item
-from conformance.server.model import Plan
+from respkit.conformance.server.ids import new_id
+from respkit.conformance.server.items import Include, item_ids, output_item
+from respkit.conformance.server.model import Plan
 
 _ECHOED_WITH_DEFAULTS: dict[str, Any] = {
     "instructions": None,

@@ -6,19 +6,18 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+from respkit.conformance.server import events, model, sse
+from respkit.conformance.server.chat import chat_completion
+from respkit.conformance.server.compaction import compacted
+from respkit.conformance.server.errors import ApiError, bad_request
+from respkit.conformance.server.guards import read_json
+from respkit.conformance.server.items import input_items
+from respkit.conformance.server.query import list_body, page, query_bool, query_int
+from respkit.conformance.server.record import Record
+from respkit.conformance.server.sizing import record_bytes
+from respkit.conformance.server.state import ServerState
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-
-from conformance.server import events, model, sse
-from conformance.server.chat import chat_completion
-from conformance.server.compaction import compacted
-from conformance.server.errors import ApiError, bad_request
-from conformance.server.guards import read_json
-from conformance.server.items import input_items
-from conformance.server.query import list_body, page, query_bool, query_int
-from conformance.server.record import Record
-from conformance.server.sizing import record_bytes
-from conformance.server.state import ServerState
 
 Handler = Callable[[Request, ServerState], Awaitable[Response]]
 

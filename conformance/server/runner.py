@@ -9,10 +9,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
-
-from conformance.server.app import PREFIX, create_app
-from conformance.server.protocol import bounded_protocol
-from conformance.server.state import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_STORE_BYTES, DEFAULT_READ_TIMEOUT
+from respkit.conformance.server.app import PREFIX, create_app
+from respkit.conformance.server.protocol import bounded_protocol
+from respkit.conformance.server.state import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_STORE_BYTES, DEFAULT_READ_TIMEOUT
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jsonschema.exceptions import best_match
-
-from conformance.server.bundle import validator
-from generated.events import EVENT_TYPES
+from respkit.conformance.server.bundle import validator
+from respkit.generated.events import EVENT_TYPES
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from conformance.server.record import Record
+from respkit.conformance.server.record import Record
 
 #: The record, its plan and parts around the values counted (a generous flat figure)
 RECORD_OVERHEAD = 4096

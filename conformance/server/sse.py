@@ -7,8 +7,8 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from conformance.server.events import Event, obfuscated
-from conformance.server.quirks import Quirk
+from respkit.conformance.server.events import Event, obfuscated
+from respkit.conformance.server.quirks import Quirk
 
 #: Events a stream sends before it lets the other streams of the server run.
 FAIR_SHARE = 16

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conformance.server.guards import RateLimiter
-from conformance.server.quirks import Quirk
-from conformance.server.store import DEFAULT_MAX_STORE_BYTES, Store
+from respkit.conformance.server.guards import RateLimiter
+from respkit.conformance.server.quirks import Quirk
+from respkit.conformance.server.store import DEFAULT_MAX_STORE_BYTES, Store
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 #: Seconds a client has to send a request's headers, then as many again for its body (`--read-timeout`).

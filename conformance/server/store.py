@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 
-from conformance.server.errors import ApiError, not_found
-from conformance.server.jobs import Job
-from conformance.server.record import Record
+from respkit.conformance.server.errors import ApiError, not_found
+from respkit.conformance.server.jobs import Job
+from respkit.conformance.server.record import Record
 
 #: Stored responses kept at most; the oldest is forgotten first (a long-running `respkit serve` stays small).
 MAX_RECORDS = 10_000

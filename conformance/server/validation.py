@@ -15,9 +15,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
-
-from conformance.server import bundle
-from conformance.server.errors import ApiError, bad_request, json_pointer_to_param, unknown_parameter
+from respkit.conformance.server import bundle
+from respkit.conformance.server.errors import ApiError, bad_request, json_pointer_to_param, unknown_parameter
 
 #: Errors `best_match` ranks to choose the one reported (the first ones a depth-first walk meets)
 MAX_ERRORS = 4
