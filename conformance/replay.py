@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from respkit.conformance.checks.context import make_finding
 from respkit.conformance.engine import check_error, check_json_body, check_operation_body, check_stream
 from respkit.conformance.findings import Finding, Severity, Source, after_head
@@ -60,6 +61,8 @@ class Recording:
 class Result:
     recording: Recording
     findings: list[Finding] = field(default_factory=list)
+    #: seconds a live scenario (or a schemathesis operation's cases, summed) took; 0 for a recording
+    seconds: float = 0.0
 
     @property
     def failed(self) -> bool:
