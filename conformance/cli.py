@@ -171,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--read-timeout", type=float, metavar="SECONDS", help="seconds for headers, then body (default: 30)"
     )
+    serve.add_argument("--ws-max-message-bytes", type=int, metavar="N", help="WebSocket message bytes (default: 4 MiB)")
+    serve.add_argument("--ws-max-streams", type=int, metavar="N", help="stream_id lanes per connection (default: 16)")
+    serve.add_argument(
+        "--ws-idle-timeout", type=float, metavar="SECONDS", help="idle WebSocket connection closed after (default: 300)"
+    )
+    serve.add_argument(
+        "--ws-max-connection-seconds", type=float, metavar="S", help="WebSocket connection lifespan (default: 3600)"
+    )
     serve.set_defaults(handler=_lazy("respkit.conformance.server.cli:serve"))
 
     generate = sub.add_parser("generate", help="regenerate models and client into generated/")

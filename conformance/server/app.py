@@ -19,13 +19,14 @@ from respkit.conformance.server.state import (
     ServerState,
 )
 from respkit.conformance.server.store import Store
+from respkit.conformance.server.ws import WsLimits, responses_socket
 from respkit.generator.spec_view import Operation
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PREFIX = "/v1"
@@ -113,10 +114,12 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_store_bytes: int = DEFAULT_MAX_STORE_BYTES,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
+    ws_limits: WsLimits | None = None,
 ) -> Starlette:
     """The reference server. `quirks` names a mode of `conformance.server.quirks.QUIRKS` (None: faithful);
     `api_keys` the accepted Bearer keys (None: any non-empty key); `rate_limit` requests per minute per key;
-    the bounds (`conformance.server.state`): request body bytes, stored bytes, seconds to read a body."""
+    the bounds (`conformance.server.state`): request body bytes, stored bytes, seconds to read a body;
+    `ws_limits` those of the WebSocket transport (`conformance.server.ws`)."""
     _check_bounds(rate_limit, max_body_bytes, max_store_bytes, read_timeout)
     server = ServerState(
         get_quirk(quirks),
@@ -133,10 +136,11 @@ def create_app(
         await server.store.close()
 
     app = Starlette(
-        routes=_routes(),
+        routes=[*_routes(), WebSocketRoute(PREFIX + "/responses", responses_socket)],  # OpenAI's WebSocket mode
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
         middleware=[Middleware(RequestId)],
         lifespan=lifespan,
     )
     app.state.server = server
+    app.state.ws_limits = ws_limits or WsLimits()
     return app

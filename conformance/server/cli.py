@@ -12,6 +12,7 @@ from respkit.conformance.server.app import PREFIX, create_app
 from respkit.conformance.server.quirks import QUIRKS, describe
 from respkit.conformance.server.runner import uvicorn_options
 from respkit.conformance.server.state import DEFAULT_MAX_STORE_BYTES, DEFAULT_READ_TIMEOUT
+from respkit.conformance.server.ws import WsLimits
 
 
 def _bounds(args: argparse.Namespace) -> None:
@@ -24,6 +25,21 @@ def _bounds(args: argparse.Namespace) -> None:
             raise UsageError(f"--{option.replace('_', '-')}: must be at least 1, got {value}")
     if not args.read_timeout > 0:
         raise UsageError(f"--read-timeout: must be above 0 seconds, got {args.read_timeout:g}")
+
+
+def _ws_limits(args: argparse.Namespace) -> WsLimits:
+    """The WebSocket bounds: each at its default unless given; a count at least 1, seconds above 0."""
+    given: dict[str, float] = {}
+    for name in ("max_message_bytes", "max_streams", "idle_timeout", "max_connection_seconds"):
+        value = getattr(args, f"ws_{name}", None)
+        if value is None:
+            continue
+        counted = isinstance(value, int)
+        if not (value >= 1 if counted else value > 0):
+            floor = "at least 1" if counted else "above 0"
+            raise UsageError(f"--ws-{name.replace('_', '-')}: must be {floor}, got {value:g}")
+        given[name] = value
+    return WsLimits(**given)
 
 
 def _options(args: argparse.Namespace) -> None:
@@ -53,6 +69,7 @@ def serve(args: argparse.Namespace) -> int:
         return EXIT_OK
     _options(args)
     _check_address(args.host, args.port)
+    ws = _ws_limits(args)
     app = create_app(
         quirks=args.quirks,
         api_keys=set(args.api_key) if args.api_key else None,
@@ -60,8 +77,9 @@ def serve(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         max_store_bytes=args.max_store_bytes,
         read_timeout=args.read_timeout,
+        ws_limits=ws,
     )
     mode = args.quirks or "faithful"
     print(f"respkit: serving http://{args.host}:{args.port}{PREFIX} ({mode}); Ctrl-C stops", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, **uvicorn_options(args.read_timeout))
+    uvicorn.run(app, host=args.host, port=args.port, **uvicorn_options(args.read_timeout, ws.max_message_bytes))
     return EXIT_OK

@@ -21,7 +21,7 @@ from respkit.conformance.server.errors import (
 )
 from respkit.conformance.server.sizing import CONTAINERS, json_levels
 from respkit.conformance.server.validation import check_body
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 WINDOW_SECONDS = 60.0
 #: Keys the rate limiter follows within one window at most; past it, a request with a new key is a 429.
@@ -33,8 +33,9 @@ MAX_DEPTH = 64
 INLINE_BYTES = 64 * 1024
 
 
-def api_key(request: Request, accepted: set[str] | None) -> str:
-    """The request's Bearer key; a 401 when it is missing or not accepted. The key is never echoed."""
+def api_key(request: HTTPConnection, accepted: set[str] | None) -> str:
+    """The request's (or WebSocket handshake's) Bearer key; a 401 when it is missing or not accepted.
+    The key is never echoed."""
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:

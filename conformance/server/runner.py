@@ -12,14 +12,23 @@ import uvicorn
 from respkit.conformance.server.app import PREFIX, create_app
 from respkit.conformance.server.protocol import bounded_protocol
 from respkit.conformance.server.state import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_STORE_BYTES, DEFAULT_READ_TIMEOUT
+from respkit.conformance.server.ws import DEFAULT_WS_MAX_MESSAGE_BYTES, WsLimits
+from respkit.conformance.server.ws_protocol import WsProtocol
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
 
 
-def uvicorn_options(read_timeout: float) -> dict[str, Any]:
-    """What `respkit serve` and `run_server` both give uvicorn: quiet, and a deadline for headers."""
-    return {"log_level": "warning", "access_log": False, "http": bounded_protocol(read_timeout)}
+def uvicorn_options(read_timeout: float, ws_max_size: int = DEFAULT_WS_MAX_MESSAGE_BYTES) -> dict[str, Any]:
+    """What `respkit serve` and `run_server` both give uvicorn: quiet, a deadline for headers, and the
+    WebSocket protocol of the `websockets` library (its sans-I/O one) with the message size bound."""
+    return {
+        "log_level": "warning",
+        "access_log": False,
+        "http": bounded_protocol(read_timeout),
+        "ws": WsProtocol,
+        "ws_max_size": ws_max_size,
+    }
 
 
 @contextmanager
@@ -30,10 +39,12 @@ def run_server(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_store_bytes: int = DEFAULT_MAX_STORE_BYTES,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
+    ws_limits: WsLimits | None = None,
 ) -> Iterator[str]:
     """Serve `create_app(...)` on 127.0.0.1 and a free port; yields the base URL `http://127.0.0.1:PORT/v1`."""
-    app = create_app(quirks, api_keys, rate_limit, max_body_bytes, max_store_bytes, read_timeout)
-    options = uvicorn_options(read_timeout)
+    ws_limits = ws_limits or WsLimits()
+    app = create_app(quirks, api_keys, rate_limit, max_body_bytes, max_store_bytes, read_timeout, ws_limits)
+    options = uvicorn_options(read_timeout, ws_limits.max_message_bytes)
     config = uvicorn.Config(app, host=HOST, port=0, lifespan="on", timeout_graceful_shutdown=5, **options)
     server = uvicorn.Server(config)  # in a thread, uvicorn leaves signal handlers alone
     thread = threading.Thread(target=server.run, name="respkit-reference-server", daemon=True)
