@@ -9,6 +9,7 @@ import string
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from respkit.conformance.server import modalities, tools_hosted
 from respkit.conformance.server.items import Include, content_part, delta_logprobs, output_item, summary_part
 from respkit.conformance.server.model import Part, cited_up_to
 from respkit.conformance.server.record import Record
@@ -82,6 +83,11 @@ def _argument_events(part: Part, where: dict[str, Any], include: Include) -> Ite
     yield {"type": "response.function_call_arguments.done", **where, "name": part.name, "arguments": part.text}
 
 
+def _hosted_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
+    """A hosted tool's events (conformance/server/tools_hosted.py), or raw reasoning's (modalities.py)."""
+    return tools_hosted.EVENTS.get(part.kind, modalities.reasoning_text_events)(part, where)
+
+
 def item_events(record: Record, index: int) -> Iterator[Event]:
     """The events of output item `index`: added, its content's deltas and dones, then done."""
     part, (item_id, call_id) = record.plan.parts[index], record.ids[index]
@@ -97,6 +103,7 @@ def item_events(record: Record, index: int) -> Iterator[Event]:
         "web_search_call": _search_events,
         "file_search_call": _search_events,
         "custom_tool_call": _custom_input_events,
+        **dict.fromkeys([*tools_hosted.EVENTS, "reasoning_text"], _hosted_events),
     }.get(part.kind, _text_events)
     yield from inner(part, where, record.include)
     yield {
@@ -118,6 +125,8 @@ def closing(record: Record) -> list[Event]:
 
 
 def body_events(record: Record) -> Iterator[Event]:
+    if modalities.speaks(str(record.request.get("model", ""))):
+        yield from modalities.audio_events(record.id, record.plan.parts)
     for index in range(len(record.plan.parts)):
         yield from item_events(record, index)
 

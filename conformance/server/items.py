@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from respkit.conformance.server.ids import new_id
+from respkit.conformance.server.modalities import reasoning_text_item
 from respkit.conformance.server.model import Part
+from respkit.conformance.server.tools_hosted import ID_PREFIXES, ITEMS
 
 _ID_PREFIX = {
     "message": "msg",
@@ -20,6 +22,8 @@ _ID_PREFIX = {
     "custom_tool_call": "ctc",
     "file_search_call": "fs",
     "custom_tool_call_output": "ctco",
+    "reasoning_text": "rs",
+    **ID_PREFIXES,
 }
 
 
@@ -31,6 +35,8 @@ class Include:
     logprobs: int | None = None
     #: `reasoning.encrypted_content`: reasoning items carry an opaque `encrypted_content`
     encrypted_reasoning: bool = False
+    #: `code_interpreter_call.outputs`: a finished code interpreter call lists its outputs (else null)
+    code_outputs: bool = False
 
     @classmethod
     def of(cls, request: dict[str, Any]) -> Include:
@@ -39,6 +45,7 @@ class Include:
         return cls(
             logprobs=(top if isinstance(top, int) else 0) if "message.output_text.logprobs" in asked else None,
             encrypted_reasoning="reasoning.encrypted_content" in asked,
+            code_outputs="code_interpreter_call.outputs" in asked,
         )
 
 
@@ -132,6 +139,10 @@ def input_items(value: Any) -> list[dict[str, Any]]:
 
 def output_item(part: Part, item_id: str, call_id: str, done: bool, include: Include = NOTHING) -> dict[str, Any]:
     """The output item for `part`: as announced (`done=False`, empty) or as finished."""
+    if part.kind in ITEMS:
+        return ITEMS[part.kind](part, item_id, call_id, done, include.code_outputs)
+    if part.kind == "reasoning_text":
+        return reasoning_text_item(part, item_id, done)
     status = ("completed" if part.complete else "incomplete") if done else "in_progress"
     if part.kind == "reasoning":
         item = {"id": item_id, "type": "reasoning", "summary": [summary_part(part.text)] if done else []}

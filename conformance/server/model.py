@@ -56,8 +56,11 @@ from respkit.conformance.server.instances import instance
 from respkit.conformance.server.text import chunks, count_tokens, texts_of, tokens
 
 PartKind = Literal[
-    "reasoning", "message", "refusal", "function_call", "custom_tool_call", "web_search_call", "file_search_call"
-]
+    "reasoning", "message", "refusal", "function_call", "custom_tool_call", "web_search_call", "file_search_call",
+    # hosted tools (conformance/server/tools_hosted.py) and raw reasoning (conformance/server/modalities.py)
+    "code_interpreter_call", "image_generation_call", "mcp_list_tools", "mcp_call", "mcp_approval_request",
+    "shell_call", "shell_call_output", "apply_patch_call", "reasoning_text",
+]  # fmt: skip
 CALL_OUTPUTS = {"function_call_output": "function_call", "custom_tool_call_output": "custom_tool_call"}
 WEB_SEARCH_TOOLS = ("web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11")
 SOURCE_TITLE, SOURCE_URL = "respkit reference search", "https://example.com/respkit-reference-search"
@@ -76,6 +79,8 @@ class Part:
     name: str = ""  # a function call's function; a web search's query
     complete: bool = True
     annotations: tuple[dict[str, Any], ...] = ()
+    #: what a hosted tool's item holds besides its streamed text (conformance/server/tools_hosted.py)
+    detail: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def text(self) -> str:
@@ -197,6 +202,11 @@ def _answer(request: dict[str, Any], history: list[dict[str, Any]], items: list[
     tools = _callable_tools(request)
     if tools:
         return (_call(tools[0], text),)
+    from respkit.conformance.server import tools_hosted  # it builds on Part, defined here
+
+    hosted = tools_hosted.answer(request, history, items, text)
+    if hosted:
+        return hosted
     searched = _search(request, text)
     if searched:
         return searched
@@ -225,7 +235,7 @@ def _apply_budget(plan: Plan, budget: int | None) -> Plan:
 
 
 def _usage(plan: Plan, input_tokens: int) -> Plan:
-    reasoning = sum(len(p.pieces) for p in plan.parts if p.kind == "reasoning")
+    reasoning = sum(len(p.pieces) for p in plan.parts if p.kind in ("reasoning", "reasoning_text"))
     output = sum(len(p.pieces) for p in plan.parts)
     usage = {"input": input_tokens, "output": output, "reasoning": reasoning}
     return replace(plan, input_tokens=input_tokens, usage_tokens=usage)
@@ -247,5 +257,9 @@ def respond(request: dict[str, Any], history: list[dict[str, Any]], items: list[
     parts = list(_answer(request, history, items))
     if is_reasoning_model(str(request.get("model", ""))):
         parts.insert(0, _reasoning(text))
+    from respkit.conformance.server import modalities  # it builds on Part, defined here
+
+    if modalities.reasons_in_text(str(request.get("model", ""))):
+        parts.insert(0, modalities.raw_reasoning(text))
     plan = Plan(tuple(parts), hold="[hold]" in text)
     return _usage(_apply_budget(plan, request.get("max_output_tokens")), used)
