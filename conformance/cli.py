@@ -157,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     draft.add_argument("--force", action="store_true", help="replace an existing file at --out")
     draft.set_defaults(handler=_lazy("respkit.conformance.commands:profile_draft"))
 
-    serve = sub.add_parser("serve", help="run the reference server")
+    from respkit.conformance.served_models import described
+
+    serve = sub.add_parser("serve", help="run the reference server", epilog=described())
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--quirks", metavar="NAME", help="reproduce a provider's deviations (see --list-quirks)")

@@ -91,14 +91,15 @@ def score(paths: list[str]) -> Score:
 
 def _reference_recordings(folder: Path) -> None:
     """The reference server's answers to every live scenario, recorded into `folder`: conformant, complete
-    streams (the tests hold them to the published spec), so that every stream operator has work."""
+    streams (under `openai`, spec + errata, as the server answers as OpenAI does), so that every stream
+    operator has work."""
     from respkit.conformance.live import Session, run_scenarios
     from respkit.conformance.live.commands import LOCAL_KEY, LOCAL_MODEL, LOCAL_REASONING_MODEL, Recorder
     from respkit.conformance.server import run_server
 
-    with run_server(api_keys={LOCAL_KEY}) as url, Recorder(folder, ("reference", "strict")) as recorder:
+    with run_server(api_keys={LOCAL_KEY}) as url, Recorder(folder, ("reference", "openai")) as recorder:
         with Session(url, LOCAL_KEY, "RESPKIT_LOCAL_KEY", keep_whole=True) as session:
-            run_scenarios(session, load_profile("strict"), LOCAL_MODEL, LOCAL_REASONING_MODEL, settle=recorder.add)
+            run_scenarios(session, load_profile("openai"), LOCAL_MODEL, LOCAL_REASONING_MODEL, settle=recorder.add)
         recorder.finish()
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
+
 from respkit.conformance.engine import check_operation_body
 from respkit.conformance.replay import load_recording, replay
 from respkit.conformance.server import run_server
@@ -15,7 +16,7 @@ from respkit.conformance.server import run_server
 def _items_page() -> bytes:
     with run_server() as url:
         headers = {"Authorization": "Bearer k"}
-        created = httpx.post(f"{url}/responses", json={"model": "m", "input": "hi"}, headers=headers).json()
+        created = httpx.post(f"{url}/responses", json={"model": "gpt-4.1", "input": "hi"}, headers=headers).json()
         return httpx.get(f"{url}/responses/{created['id']}/input_items", headers=headers).content
 
 

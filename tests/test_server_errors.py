@@ -9,6 +9,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from respkit.conformance.server import run_server
 from respkit.conformance.server.selfcheck import spec_error
 
@@ -86,9 +87,9 @@ def test_unknown_path_method_and_id(http: httpx.Client) -> None:
         assert envelope(response, 404)["param"] == "response_id"
 
 
-def test_unknown_previous_response_is_404(http: httpx.Client) -> None:
+def test_unknown_previous_response_is_400_as_at_openai(http: httpx.Client) -> None:
     body = {"model": "gpt-4.1", "input": "x", "previous_response_id": "resp_nope"}
-    error = envelope(http.post("/responses", json=body), 404)
+    error = envelope(http.post("/responses", json=body), 400)
     assert (error["param"], error["code"]) == ("previous_response_id", "previous_response_not_found")
 
 

