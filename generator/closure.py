@@ -12,6 +12,10 @@ from respkit.generator.errors import SpecError
 
 REF_KEYS = ("$ref", "$recursiveRef", "$dynamicRef")
 
+#: components taken whether or not the paths reach them: the error envelope, which the checks and the
+#: reference server need, and which an older spec's /responses documents no answer with
+ALWAYS = ("#/components/schemas/ErrorResponse",)
+
 
 @dataclass(frozen=True)
 class Closure:
@@ -56,6 +60,7 @@ def closure(document: dict[str, Any], patterns: tuple[str, ...], where: str) -> 
     paths = select_paths(document, patterns, where)
     found: list[tuple[str, str]] = []
     _refs(paths, ["paths"], found)
+    found += [(ref, ref) for ref in ALWAYS if _defined(document, ref)]
     components: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
     while found:
@@ -83,6 +88,14 @@ def closure(document: dict[str, Any], patterns: tuple[str, ...], where: str) -> 
         },
     }
     return Closure(document=bundle)
+
+
+def _defined(document: dict[str, Any], ref: str) -> bool:
+    try:
+        pointer.resolve(document, ref)
+    except KeyError:
+        return False
+    return True
 
 
 def dangling_refs(document: dict[str, Any]) -> list[tuple[str, str]]:

@@ -101,7 +101,7 @@ def spec_update(args: argparse.Namespace) -> int:
     """`respkit spec update --from PATH_OR_URL`: move the pin, regenerate, write the changelog entry."""
     from respkit.generator.update import update
 
-    result = update(Path(args.config) if args.config else None, args.source)
+    result = update(Path(args.config) if args.config else None, args.source, args.url, args.previous)
     _tell_moot(result.moot)
     print(f"pinned {result.source} (sha256 {result.sha256[:12]}) in {display_path(result.config)}")
     print(f"wrote {result.files} files to {display_path(result.generated)}")

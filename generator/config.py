@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from respkit.generator.errors import SpecError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -17,9 +18,15 @@ SPEC_ENV = "RESPKIT_SPEC"
 
 @dataclass(frozen=True)
 class Upstream:
-    url: str
+    url: str | None  # None: unpinned (the spec came from a local file; read it from `local` or the cache)
     sha256: str
     local: str | None = None
+
+    @property
+    def name(self) -> str | None:
+        """The file name the pinned spec goes by in generated output: its copy's, else its URL's."""
+        named = self.local or self.url
+        return named.rstrip("/").rsplit("/", 1)[-1] if named else None
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,8 @@ class Config:
         return self.spec_dir.parent
 
     def source(self, override: str | None = None) -> str:
-        """Where to read the upstream from: an override, $RESPKIT_SPEC, the local copy, else the URL."""
+        """Where to read the upstream from: an override, $RESPKIT_SPEC, the local copy, else the URL ("" when
+        there is none: the verified copy in the cache, by sha256)."""
         chosen = override or os.environ.get(SPEC_ENV)
         if chosen:
             return chosen
@@ -49,7 +57,7 @@ class Config:
             local = (self.root / self.upstream.local).resolve()
             if local.exists():
                 return str(local)
-        return self.upstream.url
+        return self.upstream.url or ""
 
 
 def _require(data: dict[str, Any], key: str, kind: type, where: str, pointer: str) -> Any:
@@ -73,7 +81,9 @@ def load_config(path: Path | None = None) -> Config:
     if not isinstance(data, dict):
         raise SpecError(where, "", "expected a mapping at the top level")
     up = _require(data, "upstream", dict, where, "")
-    url = _require(up, "url", str, where, "/upstream")
+    url = up.get("url") if "url" in up else _require(up, "url", str, where, "/upstream")
+    if url is not None and not isinstance(url, str):
+        raise SpecError(where, "/upstream/url", "expected a URL, or null for a spec read from a local file")
     sha = _require(up, "sha256", str, where, "/upstream")
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise SpecError(where, "/upstream/sha256", "expected 64 lowercase hex digits")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from respkit.generator.closure import closure
 from respkit.generator.config import DEFAULT_CONFIG, Config, display_path, load_config
 from respkit.generator.diff import SpecDiff, diff, version
@@ -42,12 +43,12 @@ def looks_like_config(source: str) -> bool:
 
 
 def pinned_source(config: Config) -> str:
-    """Where a config's pin points: its local copy when it exists, else its URL (no override)."""
+    """Where a config's pin points: its local copy when it exists, else its URL, else "" (the cached copy)."""
     if config.upstream.local:
         local = (config.root / config.upstream.local).resolve()
         if local.exists():
             return str(local)
-    return config.upstream.url
+    return config.upstream.url or ""
 
 
 def _where(source: str) -> str:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from respkit.generator import pointer
 from respkit.generator.config import display_path
 from respkit.generator.errors import Inapplicable, SpecError

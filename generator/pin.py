@@ -1,4 +1,9 @@
-"""Moving the pin in a spec config by editing its lines, so that the file keeps its comments and order."""
+"""Moving the pin in a spec config by editing its lines, so that the file keeps its comments and order.
+
+The pin's three lines always describe one set of bytes: `sha256`, the `url` serving them (`null` when
+none is known: the spec came from a local file), and `local`, a copy inside the repository (a line
+without one is kept as a comment, so that moving back puts the same line in the same place).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,16 @@ import re
 from typing import Any
 
 import yaml
+
 from respkit.generator.errors import SpecError
 
-KEY_LINE = re.compile(r"^(?P<indent>[ \t]+)(?P<key>url|sha256|local):[ \t]*(?P<value>.*?)\s*$")
+KEY_LINE = re.compile(r"^(?P<indent>[ \t]+)(?P<retired># )?(?P<key>url|sha256|local):[ \t]*(?P<value>.*?)\s*$")
 PLAIN = re.compile(r"[A-Za-z0-9_.~+/-][A-Za-z0-9_.~+/:=%-]*")
-STALE_URL = "  # the previous pin's URL: set the URL of this sha256"
+UNPINNED = "null  # unpinned: read from a local file; `respkit spec update --from FILE --url URL` names its URL"
+NO_LOCAL = "(none: the spec is read from the URL, or from the cache by sha256)"
+
+#: the pin's lines as a file has them, by key ("url", "sha256", "local"); a missing key has no line
+Lines = dict[str, str]
 
 
 def scalar(value: str) -> str:
@@ -30,44 +40,54 @@ def _block(lines: list[str], where: str) -> tuple[int, int]:
     return start, end
 
 
-def _keys(lines: list[str], start: int, end: int) -> dict[str, tuple[int, str]]:
+def _keys(lines: list[str], where: str) -> dict[str, tuple[int, str]]:
+    """Where each key's line is (a retired `# local:` line counts as local's place) and its indent."""
+    start, end = _block(lines, where)
     found: dict[str, tuple[int, str]] = {}
     for i in range(start + 1, end):
         match = KEY_LINE.match(lines[i].rstrip("\n"))
-        if match:
+        if match and (not match["retired"] or match["key"] == "local"):
             found.setdefault(match["key"], (i, match["indent"]))
+    for key in ("url", "sha256"):
+        if key not in found:
+            raise SpecError(where, f"/upstream/{key}", f"no `{key}:` line to edit")
     return found
 
 
-def repin(text: str, where: str, *, sha256: str, url: str | None = None, local: str | None = None) -> str:
-    """``text`` with the pin moved: a URL replaces ``url`` (and retires ``local``, whose copy has the old
-    sha256); a local copy replaces ``local`` (and marks ``url`` as the previous pin's)."""
+def pin_lines(text: str, where: str) -> Lines:
+    """The pin's lines as they are (to put back verbatim when an update is undone)."""
     lines = text.splitlines(keepends=True)
-    start, end = _block(lines, where)
-    keys = _keys(lines, start, end)
-    for key in ("url", "sha256"):
-        if key not in keys:
-            raise SpecError(where, f"/upstream/{key}", f"no `{key}:` line to edit")
-    at, indent = keys["sha256"]
-    lines[at] = f"{indent}sha256: {sha256}\n"
-    if url is not None:
-        at, indent = keys["url"]
-        lines[at] = f"{indent}url: {scalar(url)}\n"
-        if "local" in keys:
-            at, indent = keys["local"]
-            lines[at] = f"{indent}# local: (retired by `respkit spec update`; name a copy of this sha256 here)\n"
-    if local is not None:
-        line = f"{keys['sha256'][1]}local: {scalar(local)}\n"
-        if "local" in keys:
-            lines[keys["local"][0]] = line
-        else:
-            lines.insert(keys["sha256"][0] + 1, line)
-        at, _ = keys["url"]
-        if STALE_URL not in lines[at]:
-            lines[at] = lines[at].rstrip("\n") + STALE_URL + "\n"
-    result = "".join(lines)
+    return {key: lines[at] for key, (at, _) in _keys(lines, where).items()}
+
+
+def repin(text: str, where: str, *, sha256: str, url: str | None, local: str | None) -> str:
+    """``text`` with the pin moved to ``sha256``, served by ``url`` (None: unpinned), with a copy at ``local``
+    (None: no copy; its line is retired to a comment)."""
+    lines = text.splitlines(keepends=True)
+    keys = _keys(lines, where)
+    indent = keys["sha256"][1]
+    wanted: Lines = {
+        "sha256": f"{indent}sha256: {sha256}\n",
+        "url": f"{indent}url: {scalar(url) if url else UNPINNED}\n",
+        "local": f"{indent}local: {scalar(local)}\n" if local else f"{indent}# local: {NO_LOCAL}\n",
+    }
+    if not local and "local" not in keys:
+        del wanted["local"]
+    result = put_lines(text, where, wanted)
     _verify(result, where, sha256, url, local)
     return result
+
+
+def put_lines(text: str, where: str, wanted: Lines) -> str:
+    """``text`` with the pin's lines replaced by ``wanted`` (a local line without a place goes after sha256)."""
+    lines = text.splitlines(keepends=True)
+    keys = _keys(lines, where)
+    for key, line in wanted.items():
+        if key in keys:
+            lines[keys[key][0]] = line
+    if "local" in wanted and "local" not in keys:
+        lines.insert(keys["sha256"][0] + 1, wanted["local"])
+    return "".join(lines)
 
 
 def _verify(text: str, where: str, sha256: str, url: str | None, local: str | None) -> None:
@@ -78,7 +98,5 @@ def _verify(text: str, where: str, sha256: str, url: str | None, local: str | No
     up = data.get("upstream") if isinstance(data, dict) else None
     if not isinstance(up, dict):
         raise SpecError(where, "/upstream", "editing the pin lines did not give an upstream mapping")
-    ok = up.get("sha256") == sha256
-    ok = ok and (url is None or up.get("url") == url) and (local is None or up.get("local") == local)
-    if not ok:
+    if (up.get("sha256"), up.get("url"), up.get("local")) != (sha256, url, local):
         raise SpecError(where, "/upstream", "editing the pin lines did not move the pin; edit the file by hand")

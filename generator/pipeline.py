@@ -43,11 +43,18 @@ def header(spec: Spec, comment: str = "#") -> str:
     return f"{comment} {HEADER_MARK} from {spec.name} (sha256 {spec.sha256[:12]}); do not edit, run `respkit generate`"
 
 
+def named(prepared: Prepared, name: str | None) -> Prepared:
+    """``prepared`` with its spec going by ``name`` (None: as read)."""
+    return replace(prepared, spec=replace(prepared.spec, named=name or prepared.spec.name))
+
+
 def prepare(config: Config, source: str | None = None, *, verify: bool = True, hint: str = OFFLINE_HINT) -> Prepared:
     """Load the pinned spec (or ``source``), take the closure, apply overlays and errata. ``hint``: how the
     command gives a local copy when the spec cannot be fetched."""
     chosen = config.source(source)
     spec = load_spec(chosen, config.upstream.sha256 if verify else None, hint)
+    if verify:  # the pinned spec goes by the pin's name, however it was read: the output is the same everywhere
+        spec = replace(spec, named=config.upstream.name or spec.name)
     where = chosen if is_url(chosen) else display_path(Path(chosen))
     document = closure(spec.document, config.paths, where).document
     loaded = tuple(overlays.load_overlay(p) for p in config.overlays)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from respkit.generator.config import display_path
 from respkit.generator.errors import SpecError
 
@@ -48,6 +49,7 @@ def is_url(source: str) -> bool:
 OFFLINE_HINT = "; give a local copy with --spec PATH or RESPKIT_SPEC"
 UPDATE_HINT = "; give a local copy with --from PATH"
 DIFF_HINT = "; give a local copy as OLD or NEW"
+UNPINNED_HINT = "name the file with --spec PATH or RESPKIT_SPEC (the pin has no URL: it was read from a local file)"
 
 
 def read_bytes(source: str, hint: str = OFFLINE_HINT) -> bytes:
@@ -64,6 +66,7 @@ def _too_large(where: str, found: str) -> SpecError:
 
 def _download(url: str, hint: str) -> bytes:
     import httpx
+
     from respkit.conformance.limits import current
 
     bound, chunks, got = current().max_spec_bytes, [], 0
@@ -170,7 +173,10 @@ def load_spec(source: str, expected_sha256: str | None = None, hint: str = OFFLI
     """Read, verify (when a sha256 is given) and parse a spec; `hint` says how to do without the network.
     A pinned spec fetched once is kept, verified, in the user's cache (by sha256): the next run that cannot
     reach the URL reads that copy."""
-    cached = _cached(expected_sha256) if is_url(source) and expected_sha256 else None
+    cached = _cached(expected_sha256) if (is_url(source) or not source) and expected_sha256 else None
+    if not source and cached is None:
+        where = f"the pinned spec (sha256 {expected_sha256[:12]})"
+        raise SpecError(where, "", f"no URL is pinned and no copy is cached: {UNPINNED_HINT}")
     data = cached[1] if cached is not None else read_bytes(source, hint)
     digest = hashlib.sha256(data).hexdigest()
     if expected_sha256 is not None and digest != expected_sha256:
@@ -180,6 +186,15 @@ def load_spec(source: str, expected_sha256: str | None = None, hint: str = OFFLI
         _keep(digest, data, _file_name(source))
     named = cached[0] if cached is not None else ""
     return Spec(source=source, sha256=digest, document=parse(source, data), named=named)
+
+
+def keep_verified(source: str, sha256: str) -> None:
+    """Keep the spec at ``source`` in the cache when its bytes still have ``sha256`` (a pin without URL or copy
+    is then read from there)."""
+    if _cached(sha256) is None:
+        data = read_bytes(source)
+        if hashlib.sha256(data).hexdigest() == sha256:
+            _keep(sha256, data, _file_name(source))
 
 
 def cache_dir() -> Path:
