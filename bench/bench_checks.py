@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
+
 from respkit.conformance.engine import check_stream
 from respkit.conformance.findings import Source
 from respkit.conformance.schema import default_validators

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
 from respkit.conformance.profiles import Deviation, Profile, load_profile, parse_profile
 from respkit.conformance.replay import Result, check_recording, discover, load_recording
 

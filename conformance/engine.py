@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 import orjson
+
 from respkit.conformance.checks import by_kind
 from respkit.conformance.checks.context import BodyContext, StreamContext
 from respkit.conformance.checks.families import Families, derive

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
+
 from respkit.generator import pointer
 from respkit.generator.overlay import apply_entries
 from respkit.generator.spec_view import operations, stream_event_types, tag_values

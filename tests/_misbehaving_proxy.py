@@ -21,11 +21,12 @@ from typing import Any
 
 import httpx
 import uvicorn
-from respkit.conformance.sse import SseReader
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+
+from respkit.conformance.sse import SseReader
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
+
 from respkit.conformance.operations import FALLBACK, infer
 from respkit.conformance.schema import SpecValidators
 from respkit.generator.spec_view import operations, stream_event_types

@@ -11,7 +11,6 @@ from typing import Any
 from respkit.conformance.engine import check_error, check_json_body, check_stream
 from respkit.conformance.findings import Finding, Source
 from respkit.conformance.profiles import Profile
-
 from tests.paths import CORPUS
 
 

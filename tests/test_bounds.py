@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 import yaml
+
 from respkit.conformance.cli import main
 from respkit.conformance.engine import check_stream
 from respkit.conformance.server import run_server
 from respkit.conformance.sse import SseReader
-
 from tests import _unbounded as breaks
 from tests._misbehaving_proxy import Breakage, run_proxy
 from tests.paths import REPO, SPEC

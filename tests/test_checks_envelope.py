@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from respkit.conformance.engine import check_error, check_json_body
-
 from tests.stream_builder import body_findings, corpus, error_findings, failures
 
 ERR_401 = "openai/error_401_invalid_api_key.error.json"

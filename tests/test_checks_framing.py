@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from respkit.conformance.profiles import Profile
-
 from tests.stream_builder import Event, Stream, failures
 
 BASE = "openai/text_stream_gpt-4o-mini.sse"

@@ -8,7 +8,6 @@ from pathlib import Path
 from respkit.conformance.checks import load_all
 from respkit.conformance.findings import Severity
 from respkit.conformance.schema import SpecValidators, default_validators
-
 from tests.stream_builder import Stream, body_findings, failures
 
 TEXT = "openai/text_stream_gpt-4o-mini.sse"

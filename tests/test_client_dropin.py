@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+
 from respkit.conformance.recordings import HERE as BUNDLED
 from respkit.conformance.server import run_server
 from respkit.generated import (
@@ -28,7 +29,6 @@ from respkit.generated import (
 )
 from respkit.generator.errors import SpecError
 from respkit.generator.sdk_properties import MARKER, add_properties, strip_sdk_properties
-
 from tests._client_server import Reply, Script, scripted_server
 
 RESPONSE = json.loads((BUNDLED / "openai" / "text_input.json").read_text())

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+
 from respkit.conformance.server import run_server
 from respkit.generated import (
     APIResponseValidationError,
@@ -23,7 +24,6 @@ from respkit.generated import (
     models,
     output_text,
 )
-
 from tests.test_server_spec import BEHAVIOURS
 
 KEY = "sk-respkit-client-test-key"

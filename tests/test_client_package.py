@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from respkit.conformance.server import run_server
-
 from tests.paths import REPO
 
 USER_SCRIPT = """

@@ -21,6 +21,7 @@ from typing import Any
 import openai
 import pytest
 from pydantic import BaseModel
+
 from respkit import generated
 from respkit.conformance.server import run_server
 

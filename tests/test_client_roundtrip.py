@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
+
 from respkit import generated
 from respkit.conformance.operations import infer
 from respkit.generated import ResponseStream, models
 from respkit.generator.spec_view import Operation, operations
-
 from tests.paths import REPO, corpus_files
 
 BUNDLE: dict[str, Any] = json.loads((REPO / "generated" / "schema.json").read_text(encoding="utf-8"))

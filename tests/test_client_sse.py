@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from respkit.generated import (
     EVENT_TYPES,
     APIStreamError,
@@ -18,7 +19,6 @@ from respkit.generated import (
     UnknownEvent,
     models,
 )
-
 from tests._client_server import Reply, scripted_server
 from tests.paths import CORPUS
 

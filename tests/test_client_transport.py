@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+
 from respkit.conformance.recordings import HERE as BUNDLED
 from respkit.generated import (
     APIConnectionError,
@@ -30,7 +31,6 @@ from respkit.generated import (
     models,
     output_text,
 )
-
 from tests._client_server import Reply, Script, scripted_server
 
 # the repository's own recordings (OpenAI's documented examples), so a clone without ../shared runs these

@@ -9,12 +9,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from respkit.conformance.checks.schemas import SNAPSHOT_WHY
 from respkit.conformance.engine import check_stream
 from respkit.conformance.profiles import available, load_profile
 from respkit.conformance.recordings import HERE as BUNDLED
 from respkit.conformance.replay import check_recording, kind_of, load_recording
-
 from tests.paths import CORPUS
 
 pytestmark = pytest.mark.skipif(

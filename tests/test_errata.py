@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from respkit.generator.overlay import apply_entries
 
+from respkit.generator.overlay import apply_entries
 from tests.paths import CORPUS, REPO
 from tests.schema_tools import BundleValidator
 

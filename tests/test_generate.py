@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from respkit.generator.config import load_config
 from respkit.generator.output import compare_tree, write_tree
 from respkit.generator.pipeline import HEADER_MARK, prepare, render
-
 from tests.paths import REPO, SPEC
 
 

@@ -14,12 +14,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+
 from respkit.conformance.live import Session, run_scenarios
 from respkit.conformance.profiles import load_profile
 from respkit.conformance.replay import Result
 from respkit.conformance.server import run_server
 from respkit.conformance.sse import SseReader
-
 from tests._misbehaving_proxy import (
     Answer,
     Breakage,

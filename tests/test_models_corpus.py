@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+
 from respkit import generated
 from respkit.conformance.operations import infer
 from respkit.generated import models
 from respkit.generator.closure import dangling_refs
 from respkit.generator.overlay import apply_entries
 from respkit.generator.spec_view import Operation, operations
-
 from tests.paths import CORPUS, REPO, corpus_files
 from tests.schema_tools import BundleValidator
 

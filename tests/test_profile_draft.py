@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from respkit.conformance.cli import main
 from respkit.conformance.mutate import STREAM_OPS, join_frames, split_frames
 from respkit.conformance.profiles import load_profile_file
 from respkit.conformance.recordings import HERE as BUNDLED
 from respkit.conformance.replay import check_recording, load_recording, replay
-
 from tests.paths import CORPUS
 
 

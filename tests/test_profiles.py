@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from respkit.conformance.checks import load_all
 from respkit.conformance.findings import Finding, Severity
 from respkit.conformance.profiles import PROFILES, ProfileError, available, load_profile, load_profile_file

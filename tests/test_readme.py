@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from respkit.conformance.server import run_server
-
 from tests.paths import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 import yaml
+
 from respkit.conformance.cli import main
 from respkit.conformance.recordings import HERE
 from respkit.conformance.recordings.extract import main as extract
@@ -17,7 +18,6 @@ from respkit.conformance.sse import read_frames
 from respkit.generated import Response, parse_error, parse_event
 from respkit.generated.envelope import NotAnErrorEnvelope
 from respkit.generated.events import UnknownEvent
-
 from tests.paths import CORPUS, REPO, SEEDS, corpus_files
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from respkit.conformance.engine import check_error, check_json_body, check_stream
 from respkit.conformance.findings import Finding
 from respkit.conformance.sse import head_through, read_frames
-
 from tests.paths import CORPUS
 
 STREAMS = sorted(CORPUS.rglob("*.sse"))

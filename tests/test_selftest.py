@@ -7,12 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from respkit.conformance.cli import main
 from respkit.conformance.commands import score
 from respkit.conformance.mutate import STREAM_OPS, kill, mutants
 from respkit.conformance.recordings import HERE
 from respkit.conformance.replay import check_recording, load_recording, replay
-
 from tests.paths import CORPUS
 
 

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from respkit.conformance.cli import main
 from respkit.conformance.server import model, run_server
 from respkit.conformance.server.errors import ApiError

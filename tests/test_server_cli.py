@@ -11,6 +11,7 @@ import time
 
 import httpx
 import pytest
+
 from respkit.conformance.cli import main
 from respkit.conformance.server import QUIRKS
 

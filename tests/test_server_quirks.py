@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from respkit.conformance.server import QUIRKS, run_server
 from respkit.conformance.server.selfcheck import Frame, frames
 

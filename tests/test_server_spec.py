@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
+
 from respkit.conformance.server import run_server
 from respkit.conformance.server.selfcheck import event_error, frames, spec_error
 

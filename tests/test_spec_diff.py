@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
+
 from respkit.conformance.cli import main
 from respkit.generator.diff import Change, SpecDiff
 from respkit.generator.diff_input import compare_sources
-
 from tests.paths import PREVIOUS_SPEC, REPO, SPEC
 
 try:

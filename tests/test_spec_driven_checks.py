@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+
 from respkit.generator.config import load_config
 from respkit.generator.diff_input import compare_sources
-
 from tests.paths import CORPUS, PREVIOUS_SPEC, REPO, SPEC
 from tests.test_spec_diff import event_types, raw
 

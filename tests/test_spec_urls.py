@@ -12,8 +12,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from respkit.conformance.cli import main
 
+from respkit.conformance.cli import main
 from tests.paths import SPEC
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from respkit.conformance.sse import Frame, SseReader, head_through, read_frames
 
 

@@ -7,6 +7,7 @@ import asyncio
 
 import httpx
 from pydantic import BaseModel
+
 from respkit.generated import (
     APIStatusError,
     APIStreamError,

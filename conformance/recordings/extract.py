@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from respkit.conformance.recordings import HERE
 
 SEEDS = HERE.parent.parent.parent / "shared" / "seeds"

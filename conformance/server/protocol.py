@@ -12,8 +12,9 @@ import asyncio
 
 import h11
 import orjson
-from respkit.conformance.server.errors import request_timeout
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from respkit.conformance.server.errors import request_timeout
 
 
 def _timeout_answer(seconds: float) -> bytes:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from respkit.conformance.server.errors import bad_request
 from starlette.datastructures import QueryParams
+
+from respkit.conformance.server.errors import bad_request
 
 Item = dict[str, Any]
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
 from respkit.conformance.server.app import PREFIX, create_app
 from respkit.conformance.server.protocol import bounded_protocol
 from respkit.conformance.server.state import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_STORE_BYTES, DEFAULT_READ_TIMEOUT
