@@ -6,12 +6,13 @@
   done event that the delta event lacks (text, arguments, refusal, code, input, ...); its key is the
   index fields the delta carries (output_index, content_index, summary_index, ...);
 - a part family is `X_part.added` / `X_part.done` (content parts, reasoning summary parts);
-- a phase family is a tool call's `X.in_progress` ... `X.completed` / `X.failed` events.
+- a phase family is a tool call's `X.in_progress` ... `X.completed` / `X.failed` events;
+- a delta family may be opened by an `X.added` event (a shell call's command: `shell_call_command.added`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 TERMINAL_SUFFIXES = ("completed", "failed", "incomplete")
@@ -51,6 +52,7 @@ class Families:
     phases: dict[str, tuple[str, str]]  # type -> (family prefix, phase)
     annotation: str
     item_scoped: frozenset[str]  # types that refer to an output item
+    openers: dict[str, DeltaFamily] = field(default_factory=dict)  # `X.added` type -> the family it opens
 
 
 def _props(schemas: dict[str, Any], name: str) -> dict[str, Any]:
@@ -110,4 +112,5 @@ def derive(document: dict[str, Any], event_types: dict[str, str]) -> Families:
         phases=phases,
         annotation=next((t for t in types if t.endswith("annotation.added")), "response.output_text.annotation.added"),
         item_scoped=frozenset(item_scoped),
+        openers={f"{fam.prefix}.added": fam for fam in deltas.values() if f"{fam.prefix}.added" in types},
     )

@@ -244,6 +244,50 @@ def stream_parts_done_before_item_done(ctx: StreamContext, event: dict[str, Any]
         )
 
 
+def _opened(f: Families) -> frozenset[str]:
+    prefixes = {fam.prefix for fam in f.openers.values()}
+    return frozenset(t for t, fam in f.deltas.items() if fam.prefix in prefixes)
+
+
+@check("event", on=_opened)
+def stream_value_added_before_deltas(ctx: StreamContext, event: dict[str, Any]) -> None:
+    """A value that an `X.added` event opens (a shell call's command) gets its deltas and done after it."""
+    fam = ctx.families.deltas[event["type"]]
+    if fam.value_key(event) not in ctx.values:
+        ctx.report(f"{event['type']} before {fam.prefix}.added", expected=f"{fam.prefix}.added first")
+
+
+def _values_and_phases(f: Families) -> frozenset[str]:
+    return frozenset(f.deltas) | frozenset(f.phases)
+
+
+@check("event", on=_values_and_phases)
+def stream_call_ends_after_its_values(ctx: StreamContext, event: dict[str, Any]) -> None:
+    """A tool call completes (or fails) once the values it streams (code, arguments) are done, and none of
+    them streams after that."""
+    index = event.get("output_index")
+    item = ctx.items.get(index)  # type: ignore[arg-type]
+    if item is None:
+        return
+    if event["type"] in ctx.families.deltas:
+        if item.phase in ("completed", "failed"):
+            ctx.report(f"{event['type']} after the call was {item.phase}", received=event["type"])
+        return
+    phase = ctx.families.phases[event["type"]][1]
+    still = [k[0] for k, acc in ctx.values.items() if k[1:2] == (index,) and not acc.done]
+    if phase in ("completed", "failed") and still:
+        ctx.report(f"the call is {phase} while {still} stream on", expected="their .done events first")
+
+
+@check("event", on=_terminal)
+def stream_response_values_done(ctx: StreamContext, event: dict[str, Any]) -> None:
+    """A value of the response itself, not of an output item (its audio, the audio's transcript), is done
+    before the terminal event."""
+    still = [k[0] for k, acc in ctx.values.items() if len(k) == 1 and not acc.done]
+    if still:
+        ctx.report(f"{event['type']} while {still} are not done", expected=[f"{p}.done" for p in still])
+
+
 @check("event", on=lambda f: frozenset(f.phases))
 def stream_tool_call_phases(ctx: StreamContext, event: dict[str, Any]) -> None:
     """A tool call's events go in_progress, then its working phases, then completed or failed, once."""

@@ -31,6 +31,8 @@ def observe(ctx: StreamContext, event: dict[str, Any], size: int) -> None:
     elif etype in fam.parts:
         key = (event.get("output_index"), fam.parts[etype], event.get(fam.parts[etype]))
         ctx.parts[key] = etype in fam.part_done
+    elif etype in fam.openers:
+        ctx.values.setdefault(fam.openers[etype].value_key(event), Accumulator())
     elif etype == fam.annotation:
         k = (event.get("output_index"), event.get("content_index"))
         ctx.annotations[k] = ctx.annotations.get(k, 0) + 1
