@@ -20,6 +20,7 @@ from respkit.conformance.live.fuzz import run_fuzz
 from respkit.conformance.live.runner import run_scenarios
 from respkit.conformance.live.scenarios import SCENARIOS
 from respkit.conformance.live.session import Exchange, Session
+from respkit.conformance.live.ws import for_transport
 from respkit.conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
 from respkit.conformance.redaction import redact, redact_bytes
 from respkit.conformance.replay import Result
@@ -49,6 +50,12 @@ def _scenarios(names: list[str] | None) -> list[str] | None:
     if unknown:
         raise UsageError(f"--scenario: unknown scenario {unknown[0]!r} (see `respkit check --list-scenarios`)")
     return names
+
+
+def _transported(args: argparse.Namespace, embedded: bool) -> list[str]:
+    """The scenarios of `--transport`; by default both transports on the embedded server (it serves both),
+    HTTP alone on a provider (few serve the WebSocket mode, and the HTTP checks must not wait on it)."""
+    return for_transport(args.transport or ("both" if embedded else "http"))
 
 
 def _key(var: str) -> str:
@@ -108,8 +115,8 @@ def check(args: argparse.Namespace) -> int:
     exchanges: list[Exchange] = []
     with _target(args) as (url, key, var), Session(url, key, var, timeout=args.timeout) as session:
         model, reasoning = _models(args, profile, embedded)
-        results += run_scenarios(session, profile, model, reasoning, names)
-        if not args.no_schemathesis and not names:
+        results += run_scenarios(session, profile, model, reasoning, names or _transported(args, embedded))
+        if not args.no_schemathesis and not names and args.transport != "ws":
             results += run_fuzz(session, profile)
         exchanges = list(session.exchanges)
     if embedded and not args.no_replay:

@@ -10,6 +10,7 @@ from respkit.conformance.engine import check_error, check_json_body, check_opera
 from respkit.conformance.findings import Finding, Severity, Source, after_head
 from respkit.conformance.live.scenarios import SCENARIOS, Conversation
 from respkit.conformance.live.session import Exchange, KeyRefused, Session, Unreachable
+from respkit.conformance.live.ws import for_transport
 from respkit.conformance.profiles import Profile
 from respkit.conformance.replay import Recording, Result
 from respkit.conformance.schema import default_validators
@@ -117,7 +118,7 @@ def run_scenarios(
     exchanges once they are checked (default: their bodies are released, keeping what the reports need)."""
     results = []
     session.stream_checker = stream_checker(profile)
-    for name in names or list(SCENARIOS):
+    for name in names or for_transport("http"):  # the WebSocket scenarios run when asked (`--transport`)
         conversation = Conversation(session, name, model, reasoning_model)
         first = len(session.exchanges)
         try:

@@ -506,3 +506,6 @@ def error_unauthenticated(c: Conversation) -> None:
     """A wrong key: 401 in the envelope."""
     ex = c.send("createResponse", "POST", "/responses", {"model": c.model, "input": "hi"}, auth=WRONG_KEY)
     c.expect_status("bad_key_is_401", ex, 401, "a wrong key must be a 401")
+
+
+from respkit.conformance.live import ws  # noqa: E402, F401  (registers the WebSocket mode's scenarios)
