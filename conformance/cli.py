@@ -355,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--spec", metavar="PATH_OR_URL", help="a copy of the pinned spec, same sha256 (default: the pin's copy or URL)"
     )
     generate.add_argument("--config", metavar="PATH", help="spec config (default: spec/respkit.yaml)")
+    generate.add_argument(
+        "--force", action="store_true", help="replace the package even if it holds files respkit did not write"
+    )
     _bound_options(generate, SPEC_BOUNDS)
     generate.set_defaults(handler=_lazy("respkit.generator.commands:generate"))
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import keyword
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from respkit.generator.config import REPO_ROOT, display_path, load_config
 from respkit.generator.errors import SpecError
-from respkit.generator.output import compare_tree, write_tree
-from respkit.generator.pipeline import prepare, render
+from respkit.generator.output import compare_tree, foreign, write_tree
+from respkit.generator.pipeline import HEADER_MARK, prepare, render
 
 GENERATED = REPO_ROOT / "generated"  # the default config's; another config writes next to its own spec/
 
@@ -65,11 +66,26 @@ def generate(args: argparse.Namespace) -> int:
         print(f"{display_path(target)} is stale:")
         for item in stale:
             print(f"  {item.reason:8} {display_path(target)}/{item.path}")
-        print("regenerate with: respkit generate")
+        print(f"regenerate with: {_again(args)}")
         return 1
+    strangers = [] if args.force else foreign(target, files, HEADER_MARK)
+    if strangers:
+        shown = ", ".join(strangers[:5]) + (f" and {len(strangers) - 5} more" if len(strangers) > 5 else "")
+        raise _usage(f"{display_path(target)} holds files respkit did not write ({shown}): move them, or --force")
     write_tree(target, files)
     print(f"wrote {len(files)} files to {display_path(target)} (spec sha256 {prepared.spec.sha256[:12]})")
     return 0
+
+
+def _again(args: argparse.Namespace) -> str:
+    """The command that regenerates what was checked: the user's own options, repeated."""
+    words = ["respkit", "generate"]
+    for option in ("config", "spec", "out"):
+        if getattr(args, option):
+            words += [f"--{option}", getattr(args, option)]
+    if args.out:
+        words += ["--package", args.package]
+    return shlex.join(words)
 
 
 def _tell_moot(moot: Sequence[object]) -> None:

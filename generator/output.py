@@ -33,6 +33,27 @@ def write_tree(target: Path, files: dict[str, str]) -> None:
         raise
 
 
+def foreign(target: Path, files: dict[str, str], mark: str) -> list[str]:
+    """Files under ``target`` that writing ``files`` would delete and respkit did not write: not among
+    ``files``, without ``mark`` in their first line, not a bytecode cache."""
+    if not target.is_dir():
+        return []
+    found = []
+    for path in sorted(p for p in target.rglob("*") if p.is_file()):
+        rel = path.relative_to(target).as_posix()
+        if rel not in files and "__pycache__" not in path.parts and mark not in _first_line(path):
+            found.append(rel)
+    return found
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            return fh.readline(4096).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
 @dataclass(frozen=True)
 class Stale:
     path: str
