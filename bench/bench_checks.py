@@ -58,6 +58,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     bodies = streams()
+    if not bodies:
+        raise SystemExit(f"bench_checks needs the recorded streams of ../shared/corpus: no .sse file in {CORPUS}")
     datas = payloads(bodies)
     count = len(datas)
 
