@@ -258,6 +258,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    try:
+        import openai  # noqa: F401  (the peer this bench measures against)
+    except ImportError:
+        raise SystemExit("bench_client needs the official openai package: pip install -e '.[test]'") from None
     if args.serve:
         asyncio.run(_serve(Path(args.serve), args.events))
         return

@@ -28,12 +28,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
-    sys.path.insert(0, str(REPO))
-    from respkit.generator import load_config, prepare
+    from respkit.generator import SpecError, load_config, prepare
 
+    try:
+        closure = prepare(load_config()).lenient
+    except SpecError as exc:
+        raise SystemExit(f"bench_generate needs the pinned spec (its copy, URL or cache): {exc}") from None
     with tempfile.TemporaryDirectory() as tmp:
         bundle = Path(tmp) / "closure.json"
-        bundle.write_text(json.dumps(prepare(load_config()).lenient))
+        bundle.write_text(json.dumps(closure))
         codegen = [
             str(Path(sys.executable).parent / "datamodel-codegen"),
             "--input", str(bundle), "--input-file-type", "openapi", "--output", str(Path(tmp) / "m.py"),
