@@ -123,8 +123,9 @@ def _back(config: Config, existing: str | None, sha: str, url: str | None) -> _M
     if lines is None or existing is None:
         return None
     text = put_lines(config.path.read_text(encoding="utf-8"), display_path(config.path), lines)
+    back = _pinned(text, display_path(config.path))
     summary = "moved back: the newest changelog entry, which moved away from this spec, is taken out"
-    return _Move(text, changelog.drop_newest(existing), "the pin it replaced", summary)
+    return _Move(text, changelog.drop_newest(existing), back.url or back.local or back.sha256[:12], summary)
 
 
 def _pinned(text: str, where: str) -> Upstream:
