@@ -24,6 +24,7 @@ from respkit.conformance.replay import (
 )
 from respkit.conformance.reports import write_reports
 from respkit.conformance.schema import default_validators
+from respkit.conformance.selection import select
 
 
 def _results(paths: list[str], profile: str | None) -> list:  # type: ignore[type-arg]
@@ -65,7 +66,7 @@ def _within_bounds(rec: Recording) -> Result:
 
 
 def replay(args: argparse.Namespace) -> int:
-    results = _results(args.paths, args.profile)
+    results = select(_results(args.paths, args.profile), args)  # --check / --exclude-check
     spec = str(default_validators().version)
     print_results(results, spec)
     write_reports(results, spec, args)

@@ -1,13 +1,14 @@
-"""The console view: a provider-by-check matrix, then the failures in full."""
+"""The console view: a provider-by-check matrix, then the failures in full, each root cause once."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from respkit.conformance.replay import Result
-from respkit.conformance.reports import LEGEND, cell_text, count, describe, matrix, skips, tally
 from rich.console import Console
 from rich.table import Table
+
+from respkit.conformance.replay import Result
+from respkit.conformance.reports import LEGEND, cell_text, count, describe, matrix, root_causes, skips, tally
 
 STYLE = {"o": "green", "F": "bold red", "D": "yellow", "~": "cyan", "U": "magenta"}
 
@@ -39,11 +40,10 @@ def print_results(
     else:
         shown = f"none of the {count(quiet, 'registered check')} found anything"
     out.print(shown, markup=False)
-    for r in results:
-        for f in r.findings:
-            if f.fails:
-                # soft wrap: a long `reproduce` command stays one line that pastes as it is
-                out.print(describe(f), markup=False, soft_wrap=True)
+    for cause in root_causes(results):
+        if cause.first.fails:
+            # soft wrap: a long `reproduce` command stays one line that pastes as it is
+            out.print(describe(cause), markup=False, soft_wrap=True)
     for line in skips(results):
         out.print(f"[skipped] {line}", markup=False, soft_wrap=True)
     out.print(tally(results), markup=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -92,12 +93,14 @@ class Finding:
         return copied
 
     def where(self) -> str:
+        return self.place() + (f" at {self.pointer}" if self.pointer else "")
+
+    def place(self) -> str:
+        """Where it was seen, without the JSON Pointer: the source, and the event when there is one."""
         parts = [self.source or self.operation]
         if self.event_index is not None:
             seq = f", sequence_number {self.sequence_number}" if self.sequence_number is not None else ""
             parts.append(f"event #{self.event_index}{seq}")
-        if self.pointer:
-            parts.append(f"at {self.pointer}")
         return " ".join(p for p in parts if p)
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,3 +172,107 @@ def capped() -> Capped:
 def after_head(findings: list[Finding], head: int) -> list[Finding]:
     """The findings of a resumed stream that lie in it, not in the `head` frames it was read after."""
     return [f for f in findings if f.event_index is None or f.event_index >= head] if head else findings
+
+
+#: characters shown before and after the first difference of two long strings
+BEFORE, AFTER = 40, 120
+
+
+def contrast(expected: Any, received: Any) -> tuple[str, str]:
+    """(expected, received) as a finding shows them, always in that order: every finding's two values pass
+    here, so no check states them the other way round. Each is cut short; two strings that differ and are
+    too long to show whole are shown around the character where they first differ, which is said."""
+    if _too_long(expected, received) and expected != received:
+        at = first_difference(expected, received)
+        return _around(expected, at), _around(received, at)
+    return (cut(expected) if expected != "" else "", cut(received) if received != "" else "")
+
+
+def _too_long(a: Any, b: Any) -> bool:
+    """Two strings, one of which `cut` would shorten."""
+    return isinstance(a, str) and isinstance(b, str) and (cut(a) != a or cut(b) != b)
+
+
+def first_difference(a: str, b: str) -> int:
+    """The offset of the first character where `a` and `b` differ (the shorter one's length if one starts
+    the other)."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+def _around(text: str, at: int) -> str:
+    """The part of `text` around offset `at`, on one line (line breaks and quotes escaped), with the offset."""
+    start = max(0, at - BEFORE)
+    end = start + BEFORE + AFTER
+    window = json.dumps(text[start:end], ensure_ascii=False)[1:-1]
+    before, after = "…" if start else "", "…" if end < len(text) else ""
+    return f"{before}{window}{after} (first difference at character {at} of {len(text)})"
+
+
+@dataclass(frozen=True)
+class Group:
+    """One root cause: the findings of one check with the same severity, message and JSON Pointer, wherever
+    they were seen (each event of each scenario or recording). A broken provider repeats one mistake in every
+    stream; a person reads it once, with how often and where."""
+
+    findings: tuple[Finding, ...]
+
+    @property
+    def first(self) -> Finding:
+        return self.findings[0]
+
+    @property
+    def count(self) -> int:
+        return len(self.findings)
+
+    @property
+    def values_differ(self) -> bool:
+        """The places saw different expected or received values (the first place's are shown)."""
+        return len({(f.expected, f.received) for f in self.findings}) > 1
+
+    def sources(self) -> dict[str, list[Finding]]:
+        """The findings by scenario or recording, in the order first seen."""
+        by: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            by.setdefault(f.source or f.operation, []).append(f)
+        return by
+
+    def times(self) -> str:
+        """`3 times in 2 recordings`: how often, and in how many scenarios or recordings."""
+        sources = self.sources()
+        live = all(s.startswith("live: ") for s in sources)
+        noun = "scenario" if live else "recording" if not any(s.startswith("live: ") for s in sources) else "source"
+        return f"{self.count} times in {len(sources)} {noun}{'s' if len(sources) > 1 else ''}"
+
+    def places_text(self, shown: int = 3) -> str:
+        """The first `shown` scenarios or recordings, each with its first `shown` events, then how many more."""
+        sources = list(self.sources().items())
+        parts = [source + _events(found, shown) for source, found in sources[:shown]]
+        rest = len(sources) - shown
+        return "; ".join(parts) + (f"; and {rest} more" if rest > 0 else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.first.to_dict(), "count": self.count, "places": [f.place() for f in self.findings]}
+
+
+def _events(found: list[Finding], shown: int) -> str:
+    """` event #3`, ` events #3, #5 and 4 more` (none without events)."""
+    marks = [_mark(f) for f in found if f.event_index is not None]
+    if not marks:
+        return f" ({len(found)} times)" if len(found) > 1 else ""
+    rest = len(marks) - shown
+    listed = ", ".join(marks[:shown]) + (f" and {rest} more" if rest > 0 else "")
+    return f" event{'s' if len(marks) > 1 else ''} {listed}"
+
+
+def _mark(f: Finding) -> str:
+    if f.sequence_number is None or f.sequence_number == f.event_index:
+        return f"#{f.event_index}"
+    return f"#{f.event_index} (sequence_number {f.sequence_number})"
+
+
+def group(findings: Iterable[Finding]) -> list[Group]:
+    """The findings as root causes, in the order each was first seen."""
+    found: dict[tuple[str, Severity, str, str], list[Finding]] = {}
+    for f in findings:
+        found.setdefault((f.check, f.severity, f.message, f.pointer), []).append(f)
+    return [Group(tuple(same)) for same in found.values()]

@@ -54,23 +54,50 @@ def respkit_profile(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
-def assert_conformant(respkit_profile: Any) -> Callable[..., None]:
+def assert_conformant(respkit_profile: Any, request: pytest.FixtureRequest) -> Callable[..., None]:
     from respkit.conformance.live.runner import check_exchange
     from respkit.conformance.live.session import Exchange
+
+    key_env = request.config.getoption("--respkit-api-key-env")
 
     def check(response: Any, operation: str = "createResponse") -> None:
         body = response.read()
         headers = {k.lower(): v for k, v in response.headers.items()}
         ctype = headers.get("content-type", "")
         kind = "error" if response.status_code >= 400 else "stream" if "event-stream" in ctype else "json"
-        request = response.request
+        sent = response.request
         exchange = Exchange(
-            "pytest", operation, request.method, request.url.path, None, response.status_code, headers, body,
-            f"{request.method} {request.url.path}", kind,
+            "pytest", operation, sent.method, sent.url.path, None, response.status_code, headers, body,
+            _reproduce(sent, key_env), kind,
         )  # fmt: skip
         failed = [f for f in check_exchange(exchange, respkit_profile) if f.fails]
         if failed:
-            lines = [f"{f.check}: {f.message} ({f.where()})" for f in failed[:20]]
-            pytest.fail(f"{len(failed)} conformance failure(s):\n" + "\n".join(lines), pytrace=False)
+            pytest.fail(_failure_message(failed), pytrace=False)
 
     return check
+
+
+def _reproduce(sent: Any, key_env: str) -> str:
+    """A curl line for the request a test sent: its URL and JSON body, the key as `$VAR`."""
+    import json
+
+    import httpx
+
+    from respkit.conformance.findings import Source
+
+    try:
+        body = json.loads(sent.content) if sent.content else None
+    except (httpx.RequestNotRead, ValueError):  # a streamed request body is not kept; a body not JSON not shown
+        body = None
+    return Source.live(str(sent.url), method=sent.method, path="", body=body, key_env=key_env).reproduce
+
+
+def _failure_message(failed: list[Any]) -> str:
+    """Each root cause once: what, where, expected, received and the reproduce line."""
+    from respkit.conformance.findings import group
+    from respkit.conformance.reports import count, describe
+
+    causes = group(failed)
+    shown = "\n".join(describe(g) for g in causes[:20])
+    more = f"\n... and {count(len(causes) - 20, 'more failure')}" if len(causes) > 20 else ""
+    return f"{count(len(causes), 'conformance failure')}:\n{shown}{more}"

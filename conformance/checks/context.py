@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from respkit.conformance.checks.families import Families
-from respkit.conformance.findings import Finding, Severity, Source, cut
+from respkit.conformance.findings import Finding, Severity, Source, contrast
 from respkit.conformance.schema import SpecValidators
 
 #: delta text kept verbatim per value; beyond it only a digest and a length are kept (bounded memory)
@@ -171,6 +171,7 @@ def make_finding(
     undocumented) sets its severity;
     `where` is the (event index, sequence number) of the event it concerns."""
     severity = SEVERITY_OF_BASIS.get(basis, Severity.FAILURE)
+    shown = contrast(expected, received)
     return Finding.build(
         {
             "check": check,
@@ -181,8 +182,8 @@ def make_finding(
             "event_index": where[0],
             "sequence_number": where[1],
             "pointer": pointer,
-            "expected": cut(expected) if expected != "" else "",
-            "received": cut(received) if received != "" else "",
+            "expected": shown[0],
+            "received": shown[1],
             "reproduce": source.reproduce,
             "note": note,
             "basis": basis,

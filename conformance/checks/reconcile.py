@@ -79,10 +79,10 @@ def stream_part_matches_value(ctx: StreamContext, event: dict[str, Any]) -> None
         value = part.get(fam.value or "")
         if fam.prefix.endswith(ptype) and acc is not None and isinstance(value, str) and not acc.matches(value):
             ctx.report(
-                "the done part differs from its deltas",
+                f"the {acc.count} deltas do not add up to the done part's value",
                 pointer=f"/part/{fam.value}",
-                expected=acc.text(),
-                received=value,
+                expected=value,  # as in stream_deltas_match_done: the done value, then what the deltas built
+                received=acc.text(),
             )
 
 

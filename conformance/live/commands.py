@@ -24,8 +24,9 @@ from respkit.conformance.live.ws import for_transport
 from respkit.conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
 from respkit.conformance.redaction import redact, redact_bytes
 from respkit.conformance.replay import Result
-from respkit.conformance.reports import REPORT_OPTIONS, Coverage, write_reports
+from respkit.conformance.reports import DEFAULT_REPORTS, REPORT_OPTIONS, Coverage, write_reports
 from respkit.conformance.schema import default_validators
+from respkit.conformance.selection import select
 
 LOCAL_KEY = "respkit-local-key"  # the embedded server's own key; not a secret
 LOCAL_MODEL, LOCAL_REASONING_MODEL = "gpt-4.1-mini", "o4-mini"
@@ -88,7 +89,7 @@ def _default_reports(args: argparse.Namespace) -> None:
     """The main job writes every report format unless the user chose some, or none."""
     if args.no_reports or any(getattr(args, attr, None) for attr, _ in REPORT_OPTIONS):
         return
-    for attr, suffix in REPORT_OPTIONS:
+    for attr, suffix in DEFAULT_REPORTS:
         setattr(args, attr, str(Path(args.reports_dir) / f"respkit-check.{suffix}"))
 
 
@@ -124,6 +125,7 @@ def check(args: argparse.Namespace) -> int:
         from respkit.conformance.recordings import HERE as BUNDLED
 
         results += replay_recordings([BUNDLED])
+    results = select(results, args)  # --check / --exclude-check
     spec = str(default_validators().version)
     print_results(results, spec, title="respkit check")
     covered = coverage(exchanges)

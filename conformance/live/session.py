@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 from respkit.conformance.cli import TargetUnreachable, UsageError
-from respkit.conformance.findings import Finding, Severity, cut
+from respkit.conformance.findings import Finding, Severity, contrast
 from respkit.conformance.limits import Limits, current, option, size
 from respkit.conformance.redaction import redact, register
 from respkit.conformance.sse import head_through
@@ -87,14 +87,15 @@ class Exchange:
 
     def failure(self, check: str, message: str, *, expected: Any, received: Any) -> Finding:
         """A failure of `check` seen in this exchange, with its reproduce line."""
+        shown = contrast(expected, received)
         return Finding(
             check=check,
             severity=Severity.FAILURE,
             message=message,
             source=f"live: {self.scenario}",
             operation=self.operation,
-            expected=cut(expected),
-            received=cut(received),
+            expected=shown[0],
+            received=shown[1],
             reproduce=self.reproduce,
         )
 
