@@ -134,11 +134,11 @@ def create_app(
     _check_bounds(rate_limit, max_body_bytes, max_store_bytes, read_timeout)
     server = ServerState(
         get_quirk(quirks),
-        set(api_keys) if api_keys is not None else None,
-        max_body_bytes,
-        RateLimiter(rate_limit),
-        Store(max_store_bytes),
-        read_timeout,
+        api_keys=set(api_keys) if api_keys is not None else None,
+        max_body_bytes=max_body_bytes,
+        limiter=RateLimiter(rate_limit),
+        store=Store(max_store_bytes),
+        read_timeout=read_timeout,
     )
 
     @asynccontextmanager
