@@ -95,12 +95,13 @@ def _reference_recordings(folder: Path) -> None:
     streams (under `openai`, spec + errata, as the server answers as OpenAI does), so that every stream
     operator has work."""
     from respkit.conformance.live import Session, run_scenarios
-    from respkit.conformance.live.commands import LOCAL_KEY, LOCAL_MODEL, LOCAL_REASONING_MODEL, Recorder
+    from respkit.conformance.live.commands import LOCAL_KEY, LOCAL_MODEL, LOCAL_REASONING_MODEL, Recorder, local_models
     from respkit.conformance.server import run_server
 
     with run_server(api_keys={LOCAL_KEY}) as url, Recorder(folder, ("reference", "openai")) as recorder:
         with Session(url, LOCAL_KEY, "RESPKIT_LOCAL_KEY", keep_whole=True) as session:
-            run_scenarios(session, load_profile("openai"), LOCAL_MODEL, LOCAL_REASONING_MODEL, settle=recorder.add)
+            profile = local_models(load_profile("openai"))
+            run_scenarios(session, profile, LOCAL_MODEL, LOCAL_REASONING_MODEL, settle=recorder.add)
         recorder.finish()
 
 

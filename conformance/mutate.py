@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from respkit.conformance.checks.families import DeltaFamily, Families
+from respkit.conformance.engine import plan_for
 from respkit.conformance.replay import Recording, Result, check_recording, with_operation
 from respkit.conformance.schema import default_validators
 
@@ -235,6 +237,87 @@ def item_done_differs(frames: Frames, pos: int) -> Frames | None:
     ]
 
 
+# ---- operators for the event families of tools and modalities: each breaks the property its checks hold --
+
+
+def _types(frames: Frames) -> list[tuple[int, str]]:
+    return [(i, str((_data(frames[i]) or {}).get("type", ""))) for i in _json_frames(frames)]
+
+
+def _pick(frames: Frames, candidates: list[int], pos: int) -> int | None:
+    """One of `candidates` (frame indexes), spread over the stream as `pos` is over its events."""
+    if not candidates:
+        return None
+    return candidates[min(len(candidates) - 1, pos * len(candidates) // max(1, len(_json_frames(frames))))]
+
+
+def _families() -> Families:
+    """The spec's event families, as the engine derives them."""
+    return plan_for(default_validators()).families
+
+
+#: the families every stream has; the operators below aim at the others (tools, refusals, reasoning, audio)
+_COMMON = ("response.output_text", "response.function_call_arguments")
+
+
+def _aimed(fam: DeltaFamily) -> bool:
+    return not fam.prefix.startswith(_COMMON)
+
+
+def drop_family_done(frames: Frames, pos: int) -> Frames | None:
+    """A tool's, refusal's, reasoning text's or audio's value without its `.done` event."""
+    deltas = _families().deltas
+    done = [i for i, t in _types(frames) if t in deltas and t == deltas[t].done and _aimed(deltas[t])]
+    i = _pick(frames, done, pos)
+    return None if i is None else frames[:i] + frames[i + 1 :]
+
+
+def corrupt_family_delta(frames: Frames, pos: int) -> Frames | None:
+    """A delta of a tool's, refusal's or reasoning text's value that no longer adds up to its `.done`."""
+    deltas = _families().deltas
+    found = [
+        i for i, t in _types(frames) if t in deltas and t == deltas[t].delta and _aimed(deltas[t]) and deltas[t].value
+    ]
+    i = _pick(frames, found, pos)
+    if i is None:
+        return None
+    data = _data(frames[i]) or {}
+    return [*frames[:i], _with_data(frames[i], {**data, "delta": f"{data.get('delta')}~"}), *frames[i + 1 :]]
+
+
+def drop_tool_phase(frames: Frames, pos: int) -> Frames | None:
+    """A tool call's `.in_progress` phase event left out."""
+    phases = _families().phases
+    starts = [i for i, t in _types(frames) if phases.get(t, ("", ""))[1] == "in_progress"]
+    i = _pick(frames, starts, pos)
+    return None if i is None else frames[:i] + frames[i + 1 :]
+
+
+def tool_completed_early(frames: Frames, pos: int) -> Frames | None:
+    """A tool call's `.completed` (or `.failed`) moved to right after its `.in_progress`."""
+    phases = _families().phases
+    typed = _types(frames)
+    ends = [i for i, t in typed if phases.get(t, ("", ""))[1] in ("completed", "failed")]
+    i = _pick(frames, ends, pos)
+    if i is None:
+        return None
+    index = (_data(frames[i]) or {}).get("output_index")
+    start = next((j for j, t in typed if phases.get(t, ("", ""))[1] == "in_progress" and j < i
+                  and (_data(frames[j]) or {}).get("output_index") == index), None)  # fmt: skip
+    if start is None or start + 1 == i:
+        return None
+    moved = frames[:i] + frames[i + 1 :]
+    return [*moved[: start + 1], frames[i], *moved[start + 1 :]]
+
+
+def drop_value_opener(frames: Frames, pos: int) -> Frames | None:
+    """A value's opening `X.added` event (a shell call's command) left out."""
+    openers = _families().openers
+    found = [i for i, t in _types(frames) if t in openers]
+    i = _pick(frames, found, pos)
+    return None if i is None else frames[:i] + frames[i + 1 :]
+
+
 STREAM_OPS: dict[str, StreamOp] = {
     f.__name__: f
     for f in (
@@ -255,6 +338,11 @@ STREAM_OPS: dict[str, StreamOp] = {
         usage_dropped,
         item_done_differs,
         annotation_lost,
+        drop_family_done,
+        corrupt_family_delta,
+        drop_tool_phase,
+        tool_completed_early,
+        drop_value_opener,
     )
 }
 

@@ -8,7 +8,9 @@ A profile is named (`--profile openrouter`) or given as a file (`--profile ./my-
     done_sentinel: forbidden    # forbidden | allowed | required: a `data: [DONE]` at the end
     extension_events: []        # event type prefixes this provider adds (reported as deviations)
     models: {text: M, reasoning: R}  # what `respkit check --base-url` asks for (`--model` and
-                                     # `--reasoning-model` override; no reasoning model: no reasoning scenario)
+                                     # `--reasoning-model` override; no reasoning model: no reasoning scenario;
+                                     # also `raw_reasoning` and `audio`, for their scenarios)
+    lacks_tools: [mcp, shell]   # hosted tools the provider does not offer: their scenarios are skipped
     deviations:                 # findings reported as deviations, not failures
       - check: sse_event_line_present   # a check id, or a pattern over ids (`*_matches_schema`)
         pointer: "/output/*/call_id"   # optional, shell-style pattern (or a list) over the finding's JSON Pointer
@@ -76,6 +78,11 @@ class Profile:
     deviations: tuple[Deviation, ...] = field(default=())
     model: str | None = None
     reasoning_model: str | None = None
+    #: a model that streams its reasoning as `reasoning_text`, and one that speaks (audio events)
+    raw_reasoning_model: str | None = None
+    audio_model: str | None = None
+    #: hosted tools (`code_interpreter`, `mcp`, ...) the provider does not offer
+    lacks_tools: frozenset[str] = frozenset()
 
     def options(self, complete: bool = True) -> Options:
         return Options(
@@ -181,6 +188,9 @@ def parse_profile(path: Path, data: Any, node: Any = None) -> Profile:
         deviations=tuple(_deviation(d) for d in data.get("deviations") or ()),
         model=models.get("text"),
         reasoning_model=models.get("reasoning"),
+        raw_reasoning_model=models.get("raw_reasoning"),
+        audio_model=models.get("audio"),
+        lacks_tools=frozenset(data.get("lacks_tools") or ()),
     )
 
 

@@ -149,6 +149,16 @@ def _parse_index(index: Path) -> dict[str, dict[str, str]]:
     return rows
 
 
+#: what an INDEX.md row's `fidelity` says its source altered, and the check the alteration trips (the
+#: document's doing, not the API's): the corpus's image_generation_stream.sse has "..." inside its base64
+_ALTERED = (("base64 truncated", "event_base64_decodes"),)
+
+
+def _index_artifacts(row: dict[str, str]) -> list[dict[str, str]]:
+    fidelity = row.get("fidelity", "")
+    return [{"check": check, "why": fidelity} for said, check in _ALTERED if said in fidelity]
+
+
 def _status(text: str) -> int | None:
     m = re.match(r"\s*(\d{3})\b", text)
     return int(m.group(1)) if m else None
@@ -201,7 +211,8 @@ def load_recording(path: Path, profile: str | None = None) -> Recording:
         meta = _checked(loaded, display(sidecar))
     else:
         row = _index_rows(path.parent).get(f"{path.parent.name}/{path.name}", {})
-        meta = {"status": _status(row.get("HTTP status", "")), "content_type": row.get("content-type") or None}
+        meta = {"status": _status(row.get("HTTP status", "")), "content_type": row.get("content-type") or None,
+                "artifacts": _index_artifacts(row)}  # fmt: skip
     folder = path.parent.name
     chosen = profile or meta.get("profile") or (folder if folder in available() else DEFAULT)
     if not profile and str(chosen).endswith((".yaml", ".yml")) and not Path(chosen).is_absolute():

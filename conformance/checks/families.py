@@ -7,11 +7,13 @@
   index fields the delta carries (output_index, content_index, summary_index, ...);
 - a part family is `X_part.added` / `X_part.done` (content parts, reasoning summary parts);
 - a phase family is a tool call's `X.in_progress` ... `X.completed` / `X.failed` events;
-- a delta family may be opened by an `X.added` event (a shell call's command: `shell_call_command.added`).
+- a delta family may be opened by an `X.added` event (a shell call's command: `shell_call_command.added`);
+- a member the spec describes as base64 (`response.audio.delta`'s `delta`, a partial image) is encoded data.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +55,7 @@ class Families:
     annotation: str
     item_scoped: frozenset[str]  # types that refer to an output item
     openers: dict[str, DeltaFamily] = field(default_factory=dict)  # `X.added` type -> the family it opens
+    base64: dict[str, tuple[str, ...]] = field(default_factory=dict)  # type -> its base64 string members
 
 
 def _props(schemas: dict[str, Any], name: str) -> dict[str, Any]:
@@ -113,4 +116,11 @@ def derive(document: dict[str, Any], event_types: dict[str, str]) -> Families:
         annotation=next((t for t in types if t.endswith("annotation.added")), "response.output_text.annotation.added"),
         item_scoped=frozenset(item_scoped),
         openers={f"{fam.prefix}.added": fam for fam in deltas.values() if f"{fam.prefix}.added" in types},
+        base64={t: found for t, n in event_types.items() if (found := _base64_members(_props(schemas, n)))},
     )
+
+
+def _base64_members(props: dict[str, Any]) -> tuple[str, ...]:
+    """The string members whose description says they hold base64 ("A chunk of Base64 encoded ...")."""
+    said = re.compile(r"\bbase64\b", re.IGNORECASE)
+    return tuple(k for k, v in props.items() if v.get("type") == "string" and said.search(v.get("description", "")))

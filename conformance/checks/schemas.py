@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 from typing import Any
 
 from respkit.conformance.checks import check
@@ -85,10 +86,12 @@ SNAPSHOT_WHY = (
 
 def _snapshot(issue: SchemaIssue) -> SchemaIssue:
     """An in-progress snapshot may lack the members of the finished item beyond its identity: a missing
-    member of the added item is an erratum (the spec describes the finished item), anything else stays."""
+    member of the added item, or of a member it already carries (a web search's `action` without its
+    `query`, which the older spec required), is an erratum (the spec describes the finished item); a
+    missing identity (`type`, `id`, `status`) at any depth and anything else stays a failure."""
     tokens = issue.pointer.split("/")
     missing = issue.basis == "failure" and issue.message.endswith(" is a required property")
-    if missing and len(tokens) == 3 and tokens[1] == "item" and tokens[2] not in _IDENTITY:
+    if missing and len(tokens) >= 3 and tokens[1] == "item" and tokens[-1] not in _IDENTITY:
         return SchemaIssue(issue.pointer, issue.message, "erratum", SNAPSHOT_WHY)
     return issue
 
@@ -114,3 +117,15 @@ def _schema_issues(ctx: StreamContext, name: str, event: dict[str, Any]) -> None
     # the errata walk: the spec with errata accepts the event, so it accepts it without its output too
     # (`Response.output` is a plain array); where the published spec accepts that, the walk finds nothing
     report_issues(ctx, val.explain(name, _without_output(event, ctx)), name, event)
+
+
+@check("event", on=lambda f: frozenset(f.base64))
+def event_base64_decodes(ctx: StreamContext, event: dict[str, Any]) -> None:
+    """A member the spec describes as base64 (audio deltas, partial images) decodes as base64."""
+    for name in ctx.families.base64[event["type"]]:
+        value = event.get(name)
+        try:
+            if isinstance(value, str):
+                binascii.a2b_base64(value, strict_mode=True)
+        except binascii.Error as exc:
+            ctx.report(f"`{name}` is not base64: {exc}", pointer=f"/{name}", expected="base64", received=value)

@@ -2,6 +2,7 @@
 
 from respkit.conformance.live.runner import check_exchange, run_scenarios
 from respkit.conformance.live.scenarios import SCENARIOS, Conversation, scenario
+from respkit.conformance.live.scenarios_tools import use_tool
 from respkit.conformance.live.session import Exchange, Session, Unreachable
 from respkit.conformance.redaction import redact
 
@@ -15,4 +16,5 @@ __all__ = [
     "redact",
     "run_scenarios",
     "scenario",
+    "use_tool",
 ]

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from respkit.conformance.selection import select
 
 LOCAL_KEY = "respkit-local-key"  # the embedded server's own key; not a secret
 LOCAL_MODEL, LOCAL_REASONING_MODEL = "gpt-4.1-mini", "o4-mini"
+#: the embedded server's raw-reasoning and audio models (conformance/server/modalities.py)
+LOCAL_RAW_REASONING_MODEL, LOCAL_AUDIO_MODEL = "gpt-oss-20b", "gpt-4o-audio-preview"
 
 
 def _profile(name: str | None, default: str) -> Profile:
@@ -44,6 +47,15 @@ def _models(args: argparse.Namespace, profile: Profile, embedded: bool) -> tuple
     model = args.model or profile.model or LOCAL_MODEL
     reasoning = args.reasoning_model or profile.reasoning_model or (LOCAL_REASONING_MODEL if embedded else None)
     return model, reasoning
+
+
+def local_models(profile: Profile) -> Profile:
+    """`profile` for a run against the embedded server: its raw-reasoning and audio models, unless named."""
+    return replace(
+        profile,
+        raw_reasoning_model=profile.raw_reasoning_model or LOCAL_RAW_REASONING_MODEL,
+        audio_model=profile.audio_model or LOCAL_AUDIO_MODEL,
+    )
 
 
 def _scenarios(names: list[str] | None) -> list[str] | None:
@@ -112,6 +124,8 @@ def check(args: argparse.Namespace) -> int:
     embedded = not args.base_url
     profile = _profile(args.profile, DEFAULT)  # the reference server answers as OpenAI does: spec + errata
     names = _scenarios(args.scenario)
+    if embedded:
+        profile = local_models(profile)
     results: list[Result] = []
     exchanges: list[Exchange] = []
     with _target(args) as (url, key, var), Session(url, key, var, timeout=args.timeout) as session:

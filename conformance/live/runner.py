@@ -119,7 +119,7 @@ def run_scenarios(
     results = []
     session.stream_checker = stream_checker(profile)
     for name in names or for_transport("http"):  # the WebSocket scenarios run when asked (`--transport`)
-        conversation = Conversation(session, name, model, reasoning_model)
+        conversation = Conversation(session, name, model, reasoning_model, profile=profile)
         first = len(session.exchanges)
         try:
             SCENARIOS[name](conversation)

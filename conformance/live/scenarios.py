@@ -16,6 +16,7 @@ from typing import Any
 
 from respkit.conformance.findings import Finding
 from respkit.conformance.live.session import WRONG_KEY, Exchange, Session
+from respkit.conformance.profiles import Profile
 from respkit.conformance.sse import read_frames
 
 ScenarioFunc = Callable[["Conversation"], None]
@@ -57,6 +58,8 @@ class Conversation:
     findings: list[Finding] = field(default_factory=list)
     #: why the scenario could not do what it is for (reported as skipped, not as passed)
     skipped: str = ""
+    #: the provider's profile: the tools it lacks, the models it serves besides `model` and `reasoning_model`
+    profile: Profile = field(default_factory=lambda: Profile("unnamed"))
 
     def skip(self, reason: str) -> None:
         self.skipped = reason

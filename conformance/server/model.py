@@ -204,7 +204,7 @@ def _answer(request: dict[str, Any], history: list[dict[str, Any]], items: list[
         return (_call(tools[0], text),)
     from respkit.conformance.server import tools_hosted  # it builds on Part, defined here
 
-    hosted = tools_hosted.answer(request, history, items, text)
+    hosted = tools_hosted.answer(request, text)
     if hosted:
         return hosted
     searched = _search(request, text)

@@ -2,7 +2,7 @@
 `apply_patch` tool in the request makes it answer, each output item as OpenAI shapes it, and each item's
 stream events in the order OpenAI's recordings show them (the shared corpus:
 openai/code_interpreter_image_stream.sse, image_generation_stream.sse, mcp_call_stream_o4-mini.sse,
-mcp_approval_request_stream.sse, mcp_call_after_approval_stream.sse, shell_skills_stream.sse,
+mcp_approval_request_stream.sse, shell_skills_stream.sse,
 shell_call_stream.sse, apply_patch_call.json, mcp_connector_call_failed.json).
 
 The first hosted tool of `tools` is used (or the one `tool_choice` names), unless `tool_choice` is `none`:
@@ -16,7 +16,6 @@ The first hosted tool of `tools` is used (or the one `tool_choice` names), unles
 | `mcp`, `require_approval: never`    | `mcp_list_tools` of the server's one tool `echo`, then an       |
 |                                     | `mcp_call` of it (arguments in deltas), then a message          |
 | `mcp`, approval required (default)  | `mcp_list_tools`, then an `mcp_approval_request` for `echo`     |
-| `mcp_approval_response` input       | `mcp_list_tools`, then the approved call (or a message if not)  |
 | `mcp` with a `server_url` host in   | `mcp_list_tools` failed (the RFC 2606 name never resolves), then |
 | `.invalid`                          | a message saying so                                             |
 | `mcp`, user text has `[tool_error]` | the `mcp_call` fails (`http_error` 500), then a message         |
@@ -73,17 +72,10 @@ def _message(text: str) -> Part:
     return Part("message", tuple(tokens(text)))
 
 
-def answer(request: dict[str, Any], history: list[dict[str, Any]], items: list[dict[str, Any]], text: str) -> (
-    tuple[Part, ...]
-):  # fmt: skip
+def answer(request: dict[str, Any], text: str) -> tuple[Part, ...]:
     """The parts a hosted tool makes of the request (none: no hosted tool is in play)."""
-    approval = items[-1] if items and items[-1].get("type") == "mcp_approval_response" else None
     tool = _chosen(request)
-    if tool is None:
-        return ()
-    if approval is not None and tool["type"] == "mcp":
-        return _approved(tool, approval, [*history, *items], text)
-    return _ANSWERS[tool["type"]](tool, text)
+    return _ANSWERS[tool["type"]](tool, text) if tool is not None else ()
 
 
 def _code_interpreter(tool: dict[str, Any], text: str) -> tuple[Part, ...]:
@@ -146,23 +138,6 @@ def _mcp(tool: dict[str, Any], text: str) -> tuple[Part, ...]:
         detail = {"server_label": tool.get("server_label", ""), "arguments": arguments}
         return listing, Part("mcp_approval_request", (), name=str(MCP_TOOL["name"]), detail=detail)
     return (listing, *_mcp_call(tool, text, None))
-
-
-def _approved(
-    tool: dict[str, Any], approval: dict[str, Any], conversation: list[dict[str, Any]], text: str
-) -> tuple[Part, ...]:
-    """After an `mcp_approval_response`: the requested call runs if approved (OpenAI lists the tools again)."""
-    request_id = approval.get("approval_request_id")
-    asked = next((i for i in conversation if i.get("type") == "mcp_approval_request" and i.get("id") == request_id), {})
-    listing, _ = _mcp_listing(tool)
-    if not approval.get("approve"):
-        return listing, _message("The MCP call was not approved.")
-    arguments = str(asked.get("arguments") or "{}")
-    try:
-        called = str(json.loads(arguments).get("text", text))
-    except (ValueError, AttributeError):
-        called = text
-    return (listing, *_mcp_call(tool, called, request_id if isinstance(request_id, str) else None))
 
 
 def _hosted_environment(tool: dict[str, Any]) -> dict[str, Any] | None:
