@@ -70,11 +70,11 @@ class BundleValidator:
 
 
 def _snapshot_gap(where: str, message: str) -> bool:
-    """An error of an added item's snapshot that the in-progress rule explains: a member it lacks, beyond
-    its identity."""
+    """An error of an added item's snapshot that the in-progress rule explains: a member it lacks, at any
+    depth, beyond its identity."""
     tokens = where.split("/")
-    gap = message.endswith("is a required property") and len(tokens) == 3 and tokens[1] == "item"
-    return gap and tokens[2] not in ("type", "id", "status")
+    gap = message.endswith("is a required property") and len(tokens) >= 3 and tokens[1] == "item"
+    return gap and tokens[-1] not in ("type", "id", "status")
 
 
 def _payloads(text: str) -> Iterator[dict[str, Any]]:
