@@ -45,7 +45,8 @@ def faithful() -> Iterator[str]:
 
 def run(url: str, profile: str = "strict", key: str = SECRET) -> list[Result]:
     with Session(url, key, "OPENAI_API_KEY", timeout=30) as session:
-        return run_scenarios(session, load_profile(profile), "gpt-4.1-mini", "o4-mini")
+        profile_ = local_models(load_profile(profile))  # the embedded server's raw-reasoning and audio models too
+        return run_scenarios(session, profile_, "gpt-4.1-mini", "o4-mini")
 
 
 def test_the_reference_server_passes_every_scenario_under_openai(faithful: str) -> None:
