@@ -18,6 +18,7 @@ import yaml
 from respkit.conformance.live import SCENARIOS, Session, run_scenarios
 from respkit.conformance.live.commands import local_models
 from respkit.conformance.live.fuzz import run_fuzz
+from respkit.conformance.live.ws import for_transport
 from respkit.conformance.profiles import load_profile
 from respkit.conformance.replay import Result
 from respkit.conformance.server import run_server
@@ -46,7 +47,7 @@ def faithful() -> Iterator[str]:
 def run(url: str, profile: str = "strict", key: str = SECRET) -> list[Result]:
     with Session(url, key, "OPENAI_API_KEY", timeout=30) as session:
         profile_ = local_models(load_profile(profile))  # the embedded server's raw-reasoning and audio models too
-        return run_scenarios(session, profile_, "gpt-4.1-mini", "o4-mini")
+        return run_scenarios(session, profile_, "gpt-4.1-mini", "o4-mini", for_transport("both"))
 
 
 def test_the_reference_server_passes_every_scenario_under_openai(faithful: str) -> None:
@@ -208,15 +209,19 @@ def test_a_body_cut_mid_stream_is_a_finding() -> None:
     assert found[0].check == "body_read_completely" and found[0].fails
 
 
-def test_a_missing_key_variable_is_a_usage_error() -> None:
+def test_a_missing_key_variable_against_a_keyed_target_is_one_usage_error(faithful: str) -> None:
+    # an unset (or empty) variable runs keyless; a target that needs a key then ends the run naming it
     env = {k: v for k, v in os.environ.items() if k != "RESPKIT_NO_SUCH_KEY"}
     result = subprocess.run(
-        [sys.executable, "-m", "respkit.conformance", "check", "--base-url", "http://127.0.0.1:9/v1", "--api-key-env",
-         "RESPKIT_NO_SUCH_KEY"],
+        [sys.executable, "-m", "respkit.conformance", "check", "--base-url", faithful, "--api-key-env",
+         "RESPKIT_NO_SUCH_KEY", "--no-schemathesis", "--no-reports"],
         cwd=REPO, capture_output=True, text=True, timeout=120, env=env,
     )  # fmt: skip
     assert result.returncode == 2
-    assert result.stderr.strip() == "respkit: error: --api-key-env: environment variable RESPKIT_NO_SUCH_KEY is not set"
+    note, error = result.stderr.strip().splitlines()
+    assert note == "respkit: note: $RESPKIT_NO_SUCH_KEY is empty or not set: checking without a key (--no-auth)"
+    assert error.startswith(f"respkit: error: {faithful} needs a key (HTTP 401 on ")
+    assert error.endswith("without one): put it in $RESPKIT_NO_SUCH_KEY or name its variable with --api-key-env")
 
 
 def test_reports_never_carry_the_key(tmp_path: Path, faithful: str) -> None:

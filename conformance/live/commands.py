@@ -17,10 +17,12 @@ import yaml
 
 from respkit.conformance.cli import EXIT_FAIL, EXIT_OK, UsageError
 from respkit.conformance.console import print_results
-from respkit.conformance.live.fuzz import run_fuzz
+from respkit.conformance.live.fuzz import SEED, Generation, drawers, run_fuzz
+from respkit.conformance.live.gate import RateGate
+from respkit.conformance.live.progress import LiveProgress, wants_display
 from respkit.conformance.live.runner import run_scenarios
 from respkit.conformance.live.scenarios import SCENARIOS
-from respkit.conformance.live.session import Exchange, Session
+from respkit.conformance.live.session import Exchange, Reproducer, Session, curl
 from respkit.conformance.live.ws import for_transport
 from respkit.conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
 from respkit.conformance.redaction import redact, redact_bytes
@@ -71,18 +73,20 @@ def _transported(args: argparse.Namespace, embedded: bool) -> list[str]:
     return for_transport(args.transport or ("both" if embedded else "http"))
 
 
-def _key(var: str) -> str:
-    value = os.environ.get(var)
-    if not value:
-        raise UsageError(f"--api-key-env: environment variable {var} is not set")
-    return value
+def _key(var: str, no_auth: bool = False) -> str | None:
+    """The key in `var`; None for a keyless run (`--no-auth`, or the variable empty or not set: said on
+    standard error, and a target that needs a key then ends the run naming the variable)."""
+    value = None if no_auth else os.environ.get(var)
+    if not value and not no_auth:
+        print(f"respkit: note: ${var} is empty or not set: checking without a key (--no-auth)", file=sys.stderr)
+    return value or None
 
 
 @contextmanager
-def _target(args: argparse.Namespace) -> Iterator[tuple[str, str, str]]:
+def _target(args: argparse.Namespace) -> Iterator[tuple[str, str | None, str]]:
     """(base URL, key, key variable): the given provider, or the embedded server started for the run."""
     if args.base_url:
-        yield args.base_url, _key(args.api_key_env), args.api_key_env
+        yield args.base_url, _key(args.api_key_env, getattr(args, "no_auth", False)), args.api_key_env
         return
     from respkit.conformance.server import run_server
 
@@ -95,6 +99,10 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError(f"--base-url {args.base_url!r}: expected an http:// or https:// URL")
     if args.timeout <= 0:
         raise UsageError(f"--timeout {args.timeout:g}: expected a positive number of seconds")
+    for option, least in (("concurrency", 1), ("max_examples", 1), ("max_rate_wait", 0)):
+        value = getattr(args, option, least)
+        if value < least:
+            raise UsageError(f"--{option.replace('_', '-')} {value:g}: expected at least {least}")
 
 
 def _default_reports(args: argparse.Namespace) -> None:
@@ -127,13 +135,8 @@ def check(args: argparse.Namespace) -> int:
     if embedded:
         profile = local_models(profile)
     results: list[Result] = []
-    exchanges: list[Exchange] = []
-    with _target(args) as (url, key, var), Session(url, key, var, timeout=args.timeout) as session:
-        model, reasoning = _models(args, profile, embedded)
-        results += run_scenarios(session, profile, model, reasoning, names or _transported(args, embedded))
-        if not args.no_schemathesis and not names and args.transport != "ws":
-            results += run_fuzz(session, profile)
-        exchanges = list(session.exchanges)
+    live, exchanges, waited = _run_live(args, profile, names, embedded)
+    results += live
     if embedded and not args.no_replay:
         from respkit.conformance.commands import replay_recordings
         from respkit.conformance.recordings import HERE as BUNDLED
@@ -144,10 +147,59 @@ def check(args: argparse.Namespace) -> int:
     print_results(results, spec, title="respkit check")
     covered = coverage(exchanges)
     print(covered.line())
+    if waited:
+        print(waited)
     write_reports(results, spec, args, covered)
     if not args.no_reports:
         print(f"reports: {', '.join(getattr(args, a) for a, _ in REPORT_OPTIONS if getattr(args, a, None))}")
     return EXIT_FAIL if any(r.failed for r in results) else EXIT_OK
+
+
+def _run_live(
+    args: argparse.Namespace, profile: Profile, names: list[str] | None, embedded: bool
+) -> tuple[list[Result], list[Exchange], str]:
+    """The live part of a check, at most `--concurrency` requests in flight: the scenarios, then the
+    schemathesis cases (drawn meanwhile in worker processes). Returns the results, the exchanges and the
+    line that tells the wait on rate limits (empty when there was none)."""
+    fuzz = not args.no_schemathesis and not names and args.transport != "ws"
+    seed = SEED if args.seed is None else args.seed
+    gate = RateGate(args.max_rate_wait)
+    with (
+        Generation(args.max_examples, seed, drawers() if fuzz else 1) as generation,
+        _target(args) as (url, key, var),
+        Session(url, key, var, timeout=args.timeout, gate=gate) as session,
+        LiveProgress(wants_display(args), args.verbose) as progress,
+    ):
+        if embedded:
+            session.reproducer = served(profile)
+        model, reasoning = _models(args, profile, embedded)
+        chosen = names or _transported(args, embedded)
+        results = run_scenarios(
+            session, profile, model, reasoning, chosen, concurrency=args.concurrency, watcher=progress
+        )
+        if fuzz:
+            cases = generation.cases()
+            results += run_fuzz(session, profile, cases=cases, concurrency=args.concurrency, watcher=progress)
+        return results, list(session.exchanges), gate.summary()
+
+
+#: where a reproduce line of the embedded server's run has the user start the reference server
+SERVE_PORT = 8080
+
+
+def served(profile: Profile) -> Reproducer:
+    """Reproduce lines for a run against the embedded server, whose port and key die with the run: start
+    `respkit serve` (keyless), then the scenario's check against it, or the schemathesis case's curl."""
+    base = f"http://127.0.0.1:{SERVE_PORT}/v1"
+    serve = f"respkit serve --port {SERVE_PORT}, then: "
+    named = "" if profile.name == DEFAULT else f" --profile {profile.name}"
+
+    def reproduce(scenario: str, method: str, path: str, body: str | None, auth: bool | str) -> str:
+        if scenario == "schemathesis":
+            return serve + curl(base, method, path, body, None, auth)
+        return f"{serve}respkit check --base-url {base} --no-auth{named} --scenario {scenario}"
+
+    return reproduce
 
 
 def coverage(exchanges: list[Exchange]) -> Coverage:

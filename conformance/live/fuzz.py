@@ -3,27 +3,49 @@ invalid, each answer checked by the engine, plus the one rule schemathesis is kn
 never answers generated input with a 5xx.
 
 schemathesis generates the cases (from the same bundle the checks use); respkit sends them with its own
-session, so every request gets a reproduce line with the key as `$VAR` and streams are read whole
-(schemathesis alone stops reading a stream after a few events and knows nothing of their order).
+session, so every request gets a reproduce line with the key as `$VAR` and the body as sent, and streams
+are read whole (schemathesis alone stops reading a stream after a few events and knows nothing of their
+order).
+
+Drawing the cases takes seconds of CPU (Hypothesis, over the spec's large request schemas), so
+`Generation` draws them in worker processes (concurrent.futures) while the scenarios run; each
+operation and mode is drawn from its own fixed seed, so the cases do not depend on how the work was
+split. Sending them goes through the runner's bounded pool of threads, like the scenarios.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
+import multiprocessing
+import os
+import tempfile
+import time
 import warnings
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from respkit.conformance.findings import Finding
-from respkit.conformance.live.runner import check_exchange, stream_checker
+from respkit.conformance.live.runner import Watcher, check_exchange, pooled, stream_checker
 from respkit.conformance.live.session import Exchange, Session
 from respkit.conformance.profiles import Profile
 from respkit.conformance.replay import Recording, Result
 from respkit.conformance.schema import default_validators
 
+#: the seed of every operation's cases, unless `--seed` says otherwise
 SEED = 20261125
+#: cases drawn per operation and mode (valid, invalid), unless `--max-examples` says otherwise
+DEFAULT_MAX_EXAMPLES = 8
+#: worker processes that draw cases, at most (one per core below that)
+MAX_DRAWERS = 4
+
+Case = tuple[str, str, str, Any]
 
 
 def _openapi() -> dict[str, Any]:
@@ -31,47 +53,140 @@ def _openapi() -> dict[str, Any]:
     return {k: v for k, v in bundle.items() if not k.startswith(("$", "x-"))}
 
 
-def generate_cases(examples: int) -> list[tuple[str, str, str, Any]]:
-    """(operationId, method, path with query, body) for each generated case, reproducibly. Hypothesis
-    keeps its files in a temporary folder for the while, not in the user's working directory."""
-    import tempfile
-
-    from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
-
-    previous = storage_directory(intent_to_write=False).home_directory
-    with tempfile.TemporaryDirectory(prefix="respkit-hypothesis-") as home:
-        set_hypothesis_home_dir(home)
-        try:
-            return _generate(examples)
-        finally:
-            set_hypothesis_home_dir(previous)
+def generate_cases(examples: int = DEFAULT_MAX_EXAMPLES, seed: int = SEED, workers: int = 1) -> list[Case]:
+    """(operationId, method, path with query, body) for each generated case, reproducibly."""
+    with Generation(examples, seed, workers) as generation:
+        return generation.cases()
 
 
-def _generate(examples: int) -> list[tuple[str, str, str, Any]]:
+class Generation:
+    """Cases being drawn: by `workers` processes (1: here, when `cases` is asked), in a temporary
+    Hypothesis home (not the user's working directory), all gone when the block ends. Drawn cases are a
+    function of the spec, the seed, the count and the versions of schemathesis and Hypothesis: they are
+    kept in the user's cache (`RESPKIT_CACHE_DIR`), and a later run with the same four draws nothing."""
+
+    def __init__(self, examples: int = DEFAULT_MAX_EXAMPLES, seed: int = SEED, workers: int = 1) -> None:
+        self.examples, self.seed, self.workers = examples, seed, workers
+        self.home = tempfile.TemporaryDirectory(prefix="respkit-hypothesis-")
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list[Future[list[Case]]] = []
+        self.cache = _cache_file(examples, seed)
+        self.cached = _read_cache(self.cache)
+
+    def __enter__(self) -> Generation:
+        if self.workers > 1 and self.cached is None:
+            context = multiprocessing.get_context("spawn")  # no fork of a process that runs a server thread
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self.futures = [self.pool.submit(_draw_job, job, self.home.name) for job in _jobs(self.examples, self.seed)]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.home.cleanup()
+
+    def cases(self) -> list[Case]:
+        """Every case, in the order of the operations and modes (waits for the workers)."""
+        if self.cached is not None:
+            return self.cached
+        if self.pool is None:
+            drawn = [c for job in _jobs(self.examples, self.seed) for c in _draw_job(job, self.home.name)]
+        else:
+            drawn = [case for future in self.futures for case in future.result()]
+        self.cached = [c for c in drawn if _sendable(c)]
+        _write_cache(self.cache, self.cached)
+        return self.cached
+
+
+def _cache_file(examples: int, seed: int) -> Path:
+    """Where the cases of this spec, seed, count and versions are kept."""
+    from importlib.metadata import version
+
+    import platformdirs
+
+    key = json.dumps([_openapi(), seed, examples, version("schemathesis"), version("hypothesis")], sort_keys=True)
+    folder = Path(os.environ.get("RESPKIT_CACHE_DIR") or platformdirs.user_cache_dir("respkit")) / "cases"
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _read_cache(path: Path) -> list[Case] | None:
+    """The cached cases, or None (none kept, or a file that is not what this module writes: drawn again)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(value, list) or not all(isinstance(c, list) and len(c) == 4 for c in value):
+        return None
+    return [(str(op), str(method), str(path_), body) for op, method, path_, body in value]
+
+
+def _write_cache(path: Path, cases: list[Case]) -> None:
+    """Keep the cases for the next run (written aside, then moved: a reader never sees half a file); a
+    cache that cannot be written only costs the next run the drawing."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as out:
+            json.dump(cases, out)
+        os.replace(out.name, path)
+    except OSError:
+        return
+
+
+def drawers() -> int:
+    """How many processes draw cases: one per core, at most MAX_DRAWERS (1: drawn in this process)."""
+    return max(1, min(os.cpu_count() or 1, MAX_DRAWERS))
+
+
+#: one unit of drawing: (operation's label `METHOD /path`, valid or invalid, examples, seed)
+Job = tuple[str, bool, int, int]
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _jobs(examples: int, seed: int) -> list[Job]:
+    """The spec's operations, each valid and invalid, read from the bundle (schemathesis is left to the
+    workers, which need it anyway)."""
+    labels = [f"{m.upper()} {path}" for path, item in _openapi().get("paths", {}).items() for m in item if m in METHODS]
+    return [(label, positive, examples, seed) for label in labels for positive in (True, False)]
+
+
+@functools.cache
+def _operations() -> dict[str, Any]:
+    """The operations schemathesis can read, by label (one it cannot is left to the scenarios)."""
     import schemathesis
-    from schemathesis import GenerationMode
     from schemathesis.core.result import Ok
 
     schema = schemathesis.openapi.from_dict(_openapi())
-    cases: list[tuple[str, str, str, Any]] = []
-    for result in schema.get_all_operations():
-        if not isinstance(result, Ok):
-            continue  # an operation schemathesis cannot read is left to the scenarios
-        operation = result.ok()
-        op_id = str(operation.definition.raw.get("operationId", operation.label))
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            cases += _draw(operation.as_strategy(generation_mode=mode), op_id, examples)
-    return cases
+    operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
+    return {operation.label: operation for operation in operations}
 
 
-def _draw(strategy: Any, op_id: str, examples: int) -> list[tuple[str, str, str, Any]]:
+def _draw_job(job: Job, home: str) -> list[Case]:
+    """The cases of one operation in one mode, with Hypothesis's files kept in `home`."""
+    from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
+    from schemathesis import GenerationMode
+
+    label, positive, examples, seed = job
+    operation = _operations().get(label)
+    if operation is None:
+        return []
+    op_id = str(operation.definition.raw.get("operationId", operation.label))
+    mode = GenerationMode.POSITIVE if positive else GenerationMode.NEGATIVE
+    previous = storage_directory(intent_to_write=False).home_directory
+    set_hypothesis_home_dir(home)
+    try:
+        return _draw(operation.as_strategy(generation_mode=mode), op_id, examples, seed)
+    finally:
+        set_hypothesis_home_dir(previous)
+
+
+def _draw(strategy: Any, op_id: str, examples: int, seed_value: int = SEED) -> list[Case]:
     """Up to `examples` cases from a strategy, the same ones on every run (a fixed seed)."""
     from hypothesis import HealthCheck, Phase, given, seed, settings
     from schemathesis.core import NotSet
 
-    cases: list[tuple[str, str, str, Any]] = []
+    cases: list[Case] = []
 
-    @seed(SEED)
+    @seed(seed_value)
     @settings(
         max_examples=examples,
         deadline=None,
@@ -96,47 +211,89 @@ def _draw(strategy: Any, op_id: str, examples: int) -> list[tuple[str, str, str,
     return cases
 
 
-def run_fuzz(session: Session, profile: Profile, examples: int = 8) -> list[Result]:
-    """Send generated cases; one `Result` per operation."""
+def run_fuzz(
+    session: Session,
+    profile: Profile,
+    examples: int = DEFAULT_MAX_EXAMPLES,
+    *,
+    seed: int = SEED,
+    concurrency: int = 1,
+    watcher: Watcher | None = None,
+    cases: Sequence[Case] | None = None,
+) -> list[Result]:
+    """Send generated cases (`cases`, else drawn here), at most `concurrency` at once; one `Result` per
+    operation, its findings in the order of the cases."""
     session.stream_checker = stream_checker(profile)
-    by_operation: dict[str, list[Finding]] = {}
-    statuses: dict[str, Exchange] = {}
-    for op_id, method, path, body in generate_cases(examples):
+    sender = _Sender(session, profile, watcher or Watcher())
+    chosen = [c for c in (generate_cases(examples, seed) if cases is None else cases) if _sendable(c)]
+    sender.watcher.phase("schemathesis cases", len(chosen))
+    by_operation: dict[str, Sent] = {}
+    for sent in pooled(sender.send, chosen, concurrency):
+        earlier = by_operation.get(sent.operation)
+        by_operation[sent.operation] = earlier.merge(sent) if earlier is not None else sent
+    return [sent.result(profile) for sent in by_operation.values()]
+
+
+def _sendable(case: Case) -> bool:
+    """A case whose body is JSON (a drawn value JSON cannot carry is not sent)."""
+    try:
+        json.dumps(case[3])
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+@dataclass
+class Sent:
+    """What the cases of one operation gave: the last exchange's kind and status, findings, seconds."""
+
+    operation: str
+    last: Exchange
+    findings: list[Finding]
+    seconds: float
+
+    def merge(self, later: Sent) -> Sent:
+        return Sent(self.operation, later.last, self.findings + later.findings, self.seconds + later.seconds)
+
+    def result(self, profile: Profile) -> Result:
+        recording = Recording(
+            path=Path(f"live/schemathesis/{self.operation}"),
+            display=f"schemathesis: {self.operation}",
+            kind=self.last.kind,
+            provider=profile.name,
+            profile=profile.name,
+            status=self.last.status,
+            content_type=self.last.content_type,
+            live=True,
+        )
+        return Result(recording, _dedupe(self.findings), seconds=self.seconds)
+
+
+class _Sender:
+    def __init__(self, session: Session, profile: Profile, watcher: Watcher) -> None:
+        self.session, self.profile, self.watcher = session, profile, watcher
+
+    def send(self, case: Case) -> Sent:
+        """One case sent and checked; its body is released once checked."""
+        op_id, method, path, body = case
         if isinstance(body, dict) and body.get("background") is True:
             body = {**body, "background": False}  # keep the phase short: no background jobs left behind
-        try:
-            raw = None if body is None else json.dumps(body).encode()
-        except (TypeError, ValueError):
-            continue
-        exchange = session.request("schemathesis", op_id, method, path, raw=raw)
-        statuses[op_id] = exchange
-        findings = by_operation.setdefault(op_id, [])
-        if exchange.status >= 500:
-            message = f"generated input got a {exchange.status}: a client's mistake must be a 4xx"
-            failure = exchange.failure(
-                "no_server_error", message, expected="a status below 500", received=exchange.status
-            )
-            findings.append(profile.classify(failure))
-            exchange.release()
-            continue
-        findings += check_exchange(exchange, profile)
+        label = f"{method} {path}"
+        self.watcher.started(label)
+        started = time.monotonic()
+        raw = None if body is None else json.dumps(body).encode()
+        exchange = self.session.request("schemathesis", op_id, method, path, raw=raw)
+        findings = self._findings(exchange)
         exchange.release()
-    return [
-        Result(
-            Recording(
-                path=Path(f"live/schemathesis/{op}"),
-                display=f"schemathesis: {op}",
-                kind=statuses[op].kind,
-                provider=profile.name,
-                profile=profile.name,
-                status=statuses[op].status,
-                content_type=statuses[op].content_type,
-                live=True,
-            ),
-            _dedupe(findings),
-        )
-        for op, findings in by_operation.items()
-    ]
+        self.watcher.finished(label, any(f.fails for f in findings))
+        return Sent(op_id, exchange, findings, time.monotonic() - started)
+
+    def _findings(self, exchange: Exchange) -> list[Finding]:
+        if exchange.status < 500:
+            return check_exchange(exchange, self.profile)
+        message = f"generated input got a {exchange.status}: a client's mistake must be a 4xx"
+        failure = exchange.failure("no_server_error", message, expected="a status below 500", received=exchange.status)
+        return [self.profile.classify(failure)]
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

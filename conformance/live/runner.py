@@ -1,10 +1,19 @@
-"""Run the live scenarios against a base URL and check every exchange with the conformance engine."""
+"""Run the live scenarios against a base URL and check every exchange with the conformance engine.
+
+Scenarios run side by side on a bounded pool of threads (concurrent.futures; each scenario's own
+requests stay in order): a provider's latency is spent waiting, and waits overlap. Each task runs in a
+copy of the caller's context, so the run's bounds (`conformance.limits`) reach every worker."""
 
 from __future__ import annotations
 
+import contextvars
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 from respkit.conformance.engine import check_error, check_json_body, check_operation_body, check_stream
 from respkit.conformance.findings import Finding, Severity, Source, after_head
@@ -106,6 +115,41 @@ def _engine(exchange: Exchange, profile: Profile) -> list[Finding]:
     )  # fmt: skip
 
 
+#: scenarios (and schemathesis cases) in flight at once, unless `--concurrency` says otherwise
+DEFAULT_CONCURRENCY = 8
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Watcher:
+    """What a run tells while it goes (see `conformance.live.progress`); this one tells nothing."""
+
+    def phase(self, name: str, total: int) -> None:
+        """A phase of `total` tasks begins (the scenarios, the schemathesis cases)."""
+
+    def started(self, label: str) -> None:
+        """A task began."""
+
+    def finished(self, label: str, failed: bool) -> None:
+        """A task ended; `failed`: it found a failure."""
+
+
+def pooled(func: Callable[[T], R], items: Sequence[T], concurrency: int) -> list[R]:
+    """`func` over `items`, at most `concurrency` at once, the results in the order of `items`. The first
+    error ends the lot: what has not started is cancelled, what runs ends, and the error is raised."""
+    if concurrency <= 1 or len(items) <= 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="respkit-live") as pool:
+        futures = [pool.submit(contextvars.copy_context().run, func, item) for item in items]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        failed = next((f for f in futures if f.done() and not f.cancelled() and f.exception()), None)
+        if failed is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            failed.result()
+        return [f.result() for f in futures]
+
+
 def run_scenarios(
     session: Session,
     profile: Profile,
@@ -113,43 +157,83 @@ def run_scenarios(
     reasoning_model: str | None,
     names: Sequence[str] | None = None,
     settle: Callable[[list[Exchange]], None] | None = None,
+    *,
+    concurrency: int = 1,
+    watcher: Watcher | None = None,
 ) -> list[Result]:
-    """Run the chosen scenarios (all by default), one `Result` per scenario. `settle` gets each scenario's
-    exchanges once they are checked (default: their bodies are released, keeping what the reports need)."""
-    results = []
+    """Run the chosen scenarios (all by default), one `Result` per scenario, in the order they are listed,
+    at most `concurrency` at once. `settle` gets each scenario's exchanges once they are checked (default:
+    their bodies are released, keeping what the reports need); it is called by one scenario at a time."""
     session.stream_checker = stream_checker(profile)
-    for name in names or for_transport("http"):  # the WebSocket scenarios run when asked (`--transport`)
-        conversation = Conversation(session, name, model, reasoning_model, profile=profile)
-        first = len(session.exchanges)
+    chosen = list(names or for_transport("http"))  # the WebSocket scenarios run when asked (`--transport`)
+    run = _Run(session, profile, model, reasoning_model, settle or release, watcher or Watcher())
+    run.watcher.phase("scenarios", len(chosen))
+    return [r for r in pooled(run.scenario, chosen, concurrency) if r is not None]
+
+
+class _Run:
+    """What every scenario of one run shares."""
+
+    def __init__(
+        self,
+        session: Session,
+        profile: Profile,
+        model: str,
+        reasoning_model: str | None,
+        settle: Callable[[list[Exchange]], None],
+        watcher: Watcher,
+    ) -> None:
+        self.session, self.profile, self.model, self.reasoning_model = session, profile, model, reasoning_model
+        self.settle, self.watcher = settle, watcher
+        self.settling = threading.Lock()
+
+    def scenario(self, name: str) -> Result | None:
+        """One scenario's `Result`, timed (None: it sent nothing and was not skipped)."""
+        self.watcher.started(name)
+        started = time.monotonic()
+        conversation = Conversation(self.session, name, self.model, self.reasoning_model, profile=self.profile)
+        first = len(self.session.exchanges)
         try:
             SCENARIOS[name](conversation)
         except (Unreachable, KeyRefused):
             raise
         except Exception as exc:  # a provider's answer so odd that the scenario could not go on
-            if len(session.exchanges) == first:
+            if not self._exchanges(first, name):
                 raise  # it failed before talking to the provider: respkit's own bug, not a finding
-            conversation.findings.append(_crashed(name, exc, session.exchanges[-1]))
-        exchanges = session.exchanges[first:]
+            conversation.findings.append(_crashed(name, exc, self._exchanges(first, name)[-1]))
+        result = self._result(conversation, self._exchanges(first, name))
+        if result is not None:
+            result.seconds = time.monotonic() - started
+        self.watcher.finished(name, result is not None and result.failed)
+        return result
+
+    def _exchanges(self, first: int, name: str) -> list[Exchange]:
+        """The exchanges of scenario `name`, which began when the session had made `first` (the session's
+        list mixes the scenarios that run side by side)."""
+        return [e for e in self.session.exchanges[first:] if e.scenario == name]
+
+    def _result(self, conversation: Conversation, exchanges: list[Exchange]) -> Result | None:
+        name = conversation.name
         if not exchanges and not conversation.skipped:
-            continue
-        findings = [profile.classify(f) for f in conversation.findings]
+            return None
+        findings = [self.profile.classify(f) for f in conversation.findings]
         for exchange in exchanges:
-            findings += check_exchange(exchange, profile)
-        (settle or release)(exchanges)
+            findings += check_exchange(exchange, self.profile)
+        with self.settling:
+            self.settle(exchanges)
         last = exchanges[-1] if exchanges else None
         recording = Recording(
             path=Path(f"live/{name}"),
             display=f"live: {name}",
             kind=last.kind if last else "json",
-            provider=profile.name,
-            profile=profile.name,
+            provider=self.profile.name,
+            profile=self.profile.name,
             status=last.status if last else None,
             content_type=last.content_type if last else None,
             live=True,
             skipped=conversation.skipped,
         )
-        results.append(Result(recording, [_with_reproduce(f, exchanges) for f in findings]))
-    return results
+        return Result(recording, [_with_reproduce(f, exchanges) for f in findings])
 
 
 def release(exchanges: list[Exchange]) -> None:

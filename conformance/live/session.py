@@ -6,15 +6,18 @@ from __future__ import annotations
 import itertools
 import json
 import shlex
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
+
 from respkit.conformance.cli import TargetUnreachable, UsageError
 from respkit.conformance.findings import Finding, Severity, contrast
 from respkit.conformance.limits import Limits, current, option, size
+from respkit.conformance.live.gate import RateGate, RateWaitExceeded, retry_after
 from respkit.conformance.redaction import redact, register
 from respkit.conformance.sse import head_through
 
@@ -27,6 +30,10 @@ class Unreachable(TargetUnreachable):
 
 class KeyRefused(UsageError):
     """The target answered 401 to the key it was given: a configuration problem, not a finding."""
+
+
+class WrongBase(UsageError):
+    """The base URL lacks the `/v1` the target serves under: every request would be a 404."""
 
 
 @dataclass
@@ -105,11 +112,16 @@ class Exchange:
 KEEP_BYTES = 16 * 1024 * 1024
 
 StreamChecker = Callable[["Exchange", Iterator[bytes]], list[Any]]
+#: makes an exchange's reproduce line from (scenario, method, path, body text, auth)
+Reproducer = Callable[[str, str, str, str | None, "bool | str"], str]
+#: the path `Session.hint_base` asks for under `<base>/v1`: harmless, and answered by every server of the API
+PROBE_PATH = "/responses/resp_respkit_probe"
 
 
 @dataclass
 class Session:
-    """Talks to `base_url` with the key read from the environment variable `key_env` (never printed)."""
+    """Talks to `base_url` with the key read from the environment variable `key_env` (never printed); with
+    no key (a keyless target) it sends no Authorization. Thread-safe: the workers of a run share it."""
 
     base_url: str
     api_key: str | None
@@ -121,8 +133,14 @@ class Session:
     #: keep every body whole (up to its bound), as a recording needs it; else a checked stream keeps KEEP_BYTES
     keep_whole: bool = False
     limits: Limits = field(default_factory=current)
+    #: the 429 gate every request passes (shared by the run's workers)
+    gate: RateGate = field(default_factory=RateGate)
+    #: how a reproduce line is written (default: a curl line against `base_url`)
+    reproducer: Reproducer | None = None
     _client: httpx.Client | None = None
     _ends: float = 0.0
+    _hinted: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _hint_done: bool = False
 
     def __enter__(self) -> Session:
         register(self.api_key)
@@ -145,16 +163,14 @@ class Session:
     def _redact(self, text: str) -> str:
         return redact(text, self.api_key)
 
-    def curl(self, method: str, path: str, body: Any, auth: bool | str = True) -> str:
-        """A reproduce line; the key appears only as `$VAR`."""
-        parts = [f"curl -sS -X {method} {shlex.quote(self.base_url.rstrip('/') + path)}"]
-        if auth is True:
-            parts.append(f'-H "Authorization: Bearer ${self.key_env}"')
-        elif isinstance(auth, str):
-            parts.append(f"-H 'Authorization: Bearer {WRONG_KEY}'")
-        if body is not None:
-            parts.append("-H 'Content-Type: application/json' -d " + shlex.quote(json.dumps(body)))
-        return redact(" ".join(parts), self.api_key)
+    def curl(self, method: str, path: str, body: str | None, auth: bool | str = True) -> str:
+        """A reproduce line, the body as sent; the key appears only as `$VAR`."""
+        return redact(curl(self.base_url, method, path, body, self.key_env if self.api_key else None, auth))
+
+    def _reproduce(self, scenario: str, method: str, path: str, body: str | None, auth: bool | str) -> str:
+        if self.reproducer is not None:
+            return redact(self.reproducer(scenario, method, path, body, auth), self.api_key)
+        return self.curl(method, path, body, auth)
 
     def _left(self) -> float:
         """Seconds until the run's deadline."""
@@ -190,32 +206,45 @@ class Session:
         """Send one request and read the whole response (streams are read as bytes as they come), within
         the run's bounds. `resumes`: the exchange whose stream this request resumes, and after which
         sequence_number."""
-        assert self._client is not None, "use Session as a context manager"
-        if self._left() <= 0:
+        content: bytes | None = raw if body is None else json.dumps(body).encode()
+        text = None if content is None else content.decode("utf-8", "replace")
+        reproduce = self._reproduce(scenario, method, path, text, auth)
+        sent = Exchange(scenario, operation, method, path, body, 0, {}, b"", reproduce, "json")
+        if resumes is not None:
+            sent.resumes, sent.resumes_after = resumes
+        while True:  # a 429 closes the gate for every worker, then the request is sent again
+            self._pass_gate(method, path)
+            exchange = self._send(sent, content, content_type, auth)
+            if exchange is not None:
+                break
+        if exchange.status == 404:
+            self.hint_base(exchange)
+        self.exchanges.append(exchange)
+        return exchange
+
+    def _pass_gate(self, method: str, path: str) -> None:
+        """Wait for the 429 gate, within the run's deadline."""
+        if self._left() <= 0 or not self.gate.wait(self._ends):
             raise self.past_deadline(method, path)
-        url = self.base_url.rstrip("/") + path
+
+    def _send(self, sent: Exchange, content: bytes | None, content_type: str, auth: bool | str) -> Exchange | None:
+        """One attempt at `sent`'s request: the exchange, or None after a 429 (the gate is closed then)."""
+        assert self._client is not None, "use Session as a context manager"
+        method, path = sent.method, sent.path
         headers = self.headers(auth)
-        content: bytes | None = raw
-        if body is not None:
-            content = json.dumps(body).encode()
         if content is not None:
             headers["Content-Type"] = content_type
-        reproduce = self.curl(method, path, body, auth)
         try:
             with self._client.stream(
-                method, url, content=content, headers=headers, timeout=self._timeout()
+                method, self.base_url.rstrip("/") + path, content=content, headers=headers, timeout=self._timeout()
             ) as response:
                 status, resp_headers = response.status_code, {k.lower(): v for k, v in response.headers.items()}
+                if status == 429:
+                    self._rate_limited(resp_headers)
+                    return None
                 if status == 401 and auth is True:
-                    refused = f"{self.base_url} refused the key in ${self.key_env} (HTTP 401 on {method} {path})"
-                    raise KeyRefused(self._redact(refused))
-                ctype = resp_headers.get("content-type", "")
-                kind = (
-                    "error" if status >= 400 else "stream" if "event-stream" in ctype or _asked_stream(body) else "json"
-                )
-                exchange = Exchange(scenario, operation, method, path, body, status, resp_headers, b"", reproduce, kind)
-                if resumes is not None:
-                    exchange.resumes, exchange.resumes_after = resumes
+                    raise KeyRefused(self._redact(self._refused(method, path)))
+                exchange = replace(sent, status=status, headers=resp_headers, kind=_kind(status, resp_headers, sent))
                 self._read(response, exchange)
         except httpx.ConnectError as exc:
             raise Unreachable(self._redact(f"cannot reach {self.base_url}: {type(exc).__name__}")) from None
@@ -228,8 +257,43 @@ class Session:
             raise Unreachable(
                 self._redact(f"{self.base_url} failed on {method} {path}: {type(exc).__name__}")
             ) from None
-        self.exchanges.append(exchange)
         return exchange
+
+    def _refused(self, method: str, path: str) -> str:
+        if self.api_key:
+            return f"{self.base_url} refused the key in ${self.key_env} (HTTP 401 on {method} {path})"
+        return (
+            f"{self.base_url} needs a key (HTTP 401 on {method} {path} without one): put it in ${self.key_env} "
+            "or name its variable with --api-key-env"
+        )
+
+    def _rate_limited(self, headers: dict[str, str]) -> None:
+        try:
+            self.gate.close(retry_after(headers))
+        except RateWaitExceeded as exc:
+            limited = f"{self.base_url} kept rate-limiting: {exc}; raise the bound with --max-rate-wait"
+            raise Unreachable(self._redact(limited)) from None
+
+    def hint_base(self, exchange: Exchange) -> None:
+        """The first 404 whose body is not OpenAI's error envelope: when `<base>/v1` answers, the base URL
+        lacks its `/v1`, which is one line to say rather than a failure per scenario. Asked once a run."""
+        with self._hinted:
+            if self._hint_done or _enveloped(exchange.body):
+                return
+            self._hint_done = True
+        assert self._client is not None, "use Session as a context manager"
+        base = self.base_url.rstrip("/") + "/v1"
+        try:
+            probe = self._client.get(base + PROBE_PATH, headers=self.headers(), timeout=self._timeout())
+        except httpx.HTTPError:
+            return
+        if probe.status_code != 404 or _enveloped(probe.content):
+            raise WrongBase(
+                self._redact(
+                    f"--base-url {self.base_url}: {exchange.method} {exchange.path} is a 404 here, but {base} "
+                    f"answers: use --base-url {base}"
+                )
+            )
 
     def _read(self, response: httpx.Response, exchange: Exchange) -> None:
         """Read the body into the exchange within its bounds; a stream goes through the checker as it
@@ -317,6 +381,33 @@ class Arrival:
 
 def _asked_stream(body: Any) -> bool:
     return isinstance(body, dict) and body.get("stream") is True
+
+
+def _kind(status: int, headers: dict[str, str], sent: Exchange) -> str:
+    if status >= 400:
+        return "error"
+    return "stream" if "event-stream" in headers.get("content-type", "") or _asked_stream(sent.request_body) else "json"
+
+
+def _enveloped(body: bytes) -> bool:
+    """The body is OpenAI's error envelope (an object with `error`), as a 404 of the API is."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "error" in value
+
+
+def curl(base_url: str, method: str, path: str, body: str | None, key_env: str | None, auth: bool | str) -> str:
+    """A curl line for one request: the key as `$key_env` (none for a keyless target), the body as sent."""
+    parts = [f"curl -sS -X {method} {shlex.quote(base_url.rstrip('/') + path)}"]
+    if auth is True and key_env:
+        parts.append(f'-H "Authorization: Bearer ${key_env}"')
+    elif isinstance(auth, str):
+        parts.append(f"-H 'Authorization: Bearer {WRONG_KEY}'")
+    if body is not None:
+        parts.append("-H 'Content-Type: application/json' -d " + shlex.quote(body))
+    return " ".join(parts)
 
 
 def _types(body: bytes) -> Iterator[str]:

@@ -7,6 +7,7 @@ import socket
 import sys
 
 import uvicorn
+
 from respkit.conformance.cli import EXIT_OK, UsageError
 from respkit.conformance.server.app import PREFIX, create_app
 from respkit.conformance.server.quirks import QUIRKS, describe
@@ -79,7 +80,9 @@ def serve(args: argparse.Namespace) -> int:
         read_timeout=args.read_timeout,
         ws_limits=ws,
     )
+    app.state.server.keyless = not args.api_key  # no --api-key: a key is not needed (any is accepted)
     mode = args.quirks or "faithful"
-    print(f"respkit: serving http://{args.host}:{args.port}{PREFIX} ({mode}); Ctrl-C stops", file=sys.stderr)
+    keys = "" if args.api_key else ", no key needed"
+    print(f"respkit: serving http://{args.host}:{args.port}{PREFIX} ({mode}{keys}); Ctrl-C stops", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, **uvicorn_options(args.read_timeout, ws.max_message_bytes))
     return EXIT_OK

@@ -11,6 +11,8 @@ from itertools import islice
 from typing import Any
 
 import orjson
+from starlette.requests import HTTPConnection, Request
+
 from respkit.conformance.server.errors import (
     ApiError,
     bad_request,
@@ -21,7 +23,6 @@ from respkit.conformance.server.errors import (
 )
 from respkit.conformance.server.sizing import CONTAINERS, json_levels
 from respkit.conformance.server.validation import check_body
-from starlette.requests import HTTPConnection, Request
 
 WINDOW_SECONDS = 60.0
 #: Keys the rate limiter follows within one window at most; past it, a request with a new key is a 429.
@@ -38,6 +39,8 @@ def api_key(request: HTTPConnection, accepted: set[str] | None) -> str:
     The key is never echoed."""
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     key = key.strip()
+    if (scheme.lower() != "bearer" or not key) and getattr(request.app.state.server, "keyless", False):
+        return ""  # a keyless server (`respkit serve` without --api-key), as local servers are
     if scheme.lower() != "bearer" or not key:
         raise unauthorized(
             "You didn't provide an API key. Provide it in an Authorization header using Bearer auth "

@@ -26,3 +26,5 @@ class ServerState:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(None))
     store: Store = field(default_factory=Store)
     read_timeout: float = DEFAULT_READ_TIMEOUT
+    #: a request without a key is served too (`respkit serve` without --api-key, as local servers are)
+    keyless: bool = False
