@@ -4,10 +4,15 @@ Fixtures for a user's own suite:
 
 - `respkit_target`: `(base_url, api_key)`; the provider given with `--respkit-base-url` (key from the
   variable named by `--respkit-api-key-env`), else respkit's reference server started for the session;
-- `respkit_profile`: the profile named by `--respkit-profile` (default `openai`, `strict` for the
-  reference server);
+- `respkit_profile`: the profile named by `--respkit-profile` (default `openai`, spec + errata, for the
+  reference server too, which answers as OpenAI does);
 - `assert_conformant`: call it with an `httpx.Response` (read or streamed) and it fails the test with
   the engine's findings when the response does not conform; deviations and drift do not fail.
+
+Items of its own, for pytest and pytest-xdist to run (`conformance/pytest_items.py`): `--respkit-replay DIR`
+(one per recording), `--respkit-base-url URL` and `--respkit-providers FILE` (one per scenario of each
+target and profile); `--respkit-report-dir DIR` writes respkit's reports of them. Without these options
+the plugin adds nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +30,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("respkit", "Responses API conformance")
     group.addoption("--respkit-base-url", default=None, help="provider base URL (default: respkit's reference server)")
     group.addoption("--respkit-profile", default=None, help="provider profile for the findings")
-    group.addoption("--respkit-api-key-env", default="OPENAI_API_KEY", help="variable holding the provider's key")
+    group.addoption(
+        "--respkit-api-key-env",
+        default="OPENAI_API_KEY",
+        help="variable holding the provider's key (default: %(default)s)",
+    )
+    _item_options(group)
+
+
+def _item_options(group: Any) -> None:
+    """The options that make respkit's checks pytest items (see `pytest_items`)."""
+    add = group.addoption
+    add("--respkit-replay", action="append", metavar="DIR", help="one item per recording in DIR or file (repeatable)")
+    add("--respkit-providers", metavar="FILE", help="YAML or TOML file of targets: items per target x profile")
+    add("--respkit-report-dir", metavar="DIR", help="write respkit's JSON, JUnit, Markdown and HTML reports there")
+    add("--respkit-model", help="with --respkit-base-url: model to ask for (default: the profile's, else gpt-4.1-mini)")
+    add("--respkit-reasoning-model", help="with --respkit-base-url: reasoning model (default: the profile's)")
+    add("--respkit-no-auth", action="store_true", help="with --respkit-base-url: send no key (a keyless local server)")
+    add("--respkit-no-schemathesis", action="store_true", help="no schemathesis phase item for the live targets")
+    add("--respkit-timeout", type=float, default=60.0, help="seconds to wait for any answer or data (default: 60)")
+    add("--respkit-deadline", type=float, default=240.0, help="seconds each worker may talk to a target (default: 240)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "respkit: a respkit check made an item (a recording or a live scenario)")
+    opt = config.getoption
+    if opt("--respkit-replay") or opt("--respkit-base-url") or opt("--respkit-providers"):
+        from respkit.conformance.pytest_items import configure
+
+        configure(config)
 
 
 @pytest.fixture(scope="session")
@@ -48,9 +81,7 @@ def respkit_target(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
 def respkit_profile(request: pytest.FixtureRequest) -> Any:
     from respkit.conformance.profiles import load_profile
 
-    name = request.config.getoption("--respkit-profile")
-    default = "openai" if request.config.getoption("--respkit-base-url") else "strict"
-    return load_profile(name or default)
+    return load_profile(request.config.getoption("--respkit-profile") or "openai")
 
 
 @pytest.fixture
