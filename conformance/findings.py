@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
@@ -210,9 +211,9 @@ def _around(text: str, at: int) -> str:
 
 @dataclass(frozen=True)
 class Group:
-    """One root cause: the findings of one check with the same severity, message and JSON Pointer, wherever
-    they were seen (each event of each scenario or recording). A broken provider repeats one mistake in every
-    stream; a person reads it once, with how often and where."""
+    """One root cause: the findings of one check with the same severity, message (but for its numbers) and
+    JSON Pointer, wherever they were seen (each event of each scenario or recording). A broken provider
+    repeats one mistake in every stream; a person reads it once, with how often and where."""
 
     findings: tuple[Finding, ...]
 
@@ -270,9 +271,14 @@ def _mark(f: Finding) -> str:
     return f"#{f.event_index} (sequence_number {f.sequence_number})"
 
 
+#: a number in a message: messages that differ only in their numbers (how many events, which index) tell
+#: one root cause
+_NUMBER = re.compile(r"\d+")
+
+
 def group(findings: Iterable[Finding]) -> list[Group]:
-    """The findings as root causes, in the order each was first seen."""
+    """The findings as root causes, in the order each was first seen (the first one's message is shown)."""
     found: dict[tuple[str, Severity, str, str], list[Finding]] = {}
     for f in findings:
-        found.setdefault((f.check, f.severity, f.message, f.pointer), []).append(f)
+        found.setdefault((f.check, f.severity, _NUMBER.sub("#", f.message), f.pointer), []).append(f)
     return [Group(tuple(same)) for same in found.values()]

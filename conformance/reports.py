@@ -326,9 +326,9 @@ def _suite(parent: ET.Element, provider: str, rs: list[Result], context: Context
         failures=str(sum(r.failed for r in rs)),
         skipped=str(sum(bool(r.recording.skipped) and not r.failed for r in rs)),
         time=f"{sum(map(seconds_of, rs)):.3f}",
-        **({"timestamp": context.started} if context else {}),
     )
     if context:
+        suite.set("timestamp", context.started)
         properties = ET.SubElement(suite, "properties")
         for name, value in context.rows():
             ET.SubElement(properties, "property", name=name, value=value)

@@ -94,6 +94,15 @@ def test_different_messages_or_places_stay_apart() -> None:
     assert [g.count for g in group(found)] == [2, 1, 1]
 
 
+def test_messages_that_differ_only_in_their_numbers_are_one_root_cause() -> None:
+    found = [off_by_one(f"live: {name}", message=f"no event has a sequence_number ({n} events)") for name, n in
+             (("a", 16), ("b", 26), ("c", 9))]  # fmt: skip
+    [cause] = group(found)
+    assert (
+        cause.count == 3 and cause.first.message.endswith("(16 events)") and cause.times() == "3 times in 3 scenarios"
+    )
+
+
 def test_a_quirk_repeated_in_every_stream_is_one_console_finding(tmp_path: Path) -> None:
     with run_server(quirks="repeated-sequence") as url:
         result = subprocess.run(
@@ -183,8 +192,9 @@ def huge_run() -> list[Result]:
     """Thousands of distinct failures and deviations, each with a long reproduce line."""
     results = []
     for i in range(3000):
-        failure = off_by_one(f"live: s{i}", message=f"{MESSAGE} ({i})")
-        deviation = Finding(**{**failure.__dict__, "severity": Severity.DEVIATION, "message": f"deviation {i}"})
+        tag = "".join(chr(ord("a") + int(digit)) for digit in str(i))  # distinct words: numbers would group
+        failure = off_by_one(f"live: s{i}", message=f"{MESSAGE} ({tag})")
+        deviation = Finding(**{**failure.__dict__, "severity": Severity.DEVIATION, "message": f"deviation {tag}"})
         results.append(scenario(f"s{i}", [failure, deviation]))
     return results
 
