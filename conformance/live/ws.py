@@ -107,10 +107,15 @@ class Socket:
         reproduce = self.reproduce(text)
         try:
             self._ws.send(text)
-        except ConnectionClosed as exc:
-            raise Unreachable(redact(f"{self.url} closed the connection ({exc.rcvd})")) from None
+        except ConnectionClosed:
+            raise GaveUp(f"the connection to {self.url} was closed before this message could be sent") from None
         arrival = Reading(self, reproduce)
-        return self._exchange(_request(text), arrival.read(self._ws), reproduce, stream_id, arrival.bound)
+        messages = arrival.read(self._ws)
+        exchange = self._exchange(_request(text), messages, reproduce, stream_id, arrival.bound)
+        exchange.cut = arrival.cut
+        if arrival.cut is not None:  # what comes later may belong to this answer: the connection is given up
+            self._ws.close()
+        return exchange
 
     def reproduce(self, text: str) -> str:
         auth = {True: f'-H "Authorization: Bearer ${self.c.session.key_env}" ', False: ""}.get(
@@ -138,6 +143,10 @@ class Socket:
             self.c.findings += [exchange.failure(n, msg, expected=exp, received=got) for n, msg, exp, got in check]
 
 
+class GaveUp(Exception):
+    """The scenario cannot go on: its connection closed (the runner reports it as `scenario_completes`)."""
+
+
 class _Refused(Exception):
     """The upgrade was answered with an HTTP status other than 101."""
 
@@ -154,6 +163,9 @@ class Reading:
     socket: Socket
     reproduce: str
     bound: str | None = None
+    #: why the answer stopped before its end (no message within the wait, or the connection closed)
+    cut: str | None = None
+    count: int = 0
     size: int = 0
     started: float = field(default_factory=time.monotonic)
 
@@ -173,14 +185,16 @@ class Reading:
             except TimeoutError:
                 self._stalled()
                 return
-            except ConnectionClosed:
-                return  # what arrived is checked: a stream cut short has no terminal event
+            except ConnectionClosed as closed:
+                self.cut = f"the connection closed ({closed.rcvd or 'no close frame'}) after {self.count} messages"
+                return
             self._take(message)
             yield message
 
     def _take(self, message: Received) -> None:
         limits, session = self.socket.c.session.limits, self.socket.c.session
         self.size += len(message)
+        self.count += 1
         took = time.monotonic() - self.started
         if self.size > limits.max_stream_bytes:
             self.bound = f"{option('max_stream_bytes')} {size(self.size)}: the stream was cut there"
@@ -190,11 +204,15 @@ class Reading:
             raise session.past_deadline("GET", "/responses (WebSocket)")
 
     def _stalled(self) -> None:
+        """No message within `timeout`: past the deadline, the run ends; an answer that began and stopped
+        without its end is cut (a finding); nothing at all ends the run as unreachable."""
         session = self.socket.c.session
         if session._left() <= 0:
             raise session.past_deadline("GET", "/responses (WebSocket)")
         stalled = f"{self.socket.url} sent nothing for {session.timeout:g} s after {self.size} bytes"
-        raise Unreachable(redact(stalled, session.api_key))
+        if not self.count:
+            raise Unreachable(redact(stalled, session.api_key))
+        self.cut = f"no message for {session.timeout:g} s after {self.count}, and no terminal event"
 
     @staticmethod
     def _ends(message: Received) -> bool:
