@@ -345,6 +345,10 @@ STREAM_OPS: dict[str, StreamOp] = {
         drop_value_opener,
     )
 }
+#: the operators aimed at tools, refusals, reasoning text and audio: no work on a plain text stream
+FAMILY_OPS = frozenset(
+    {"drop_family_done", "corrupt_family_delta", "drop_tool_phase", "tool_completed_early", "drop_value_opener"}
+)
 
 
 def _stream_mutants(rec: Recording) -> Iterator[Mutant]:
