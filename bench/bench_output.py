@@ -2,12 +2,13 @@
 of its Markdown report, per quirk mode of the reference server (`respkit serve --quirks NAME`). Run it
 against this tree and against an older checkout to compare (issue 11: one root cause, one finding):
 
-    python bench/bench_output.py [--tree PATH] [--quirk NAME]... [--no-schemathesis]
+    python bench/bench_output.py [--tree PATH] [--ungrouped] [--quirk NAME]... [--no-schemathesis]
 
 `--tree` is a source tree (a checkout or `git archive` of one); its folders are mapped into a `respkit`
 package in a temporary folder, so an older version runs without being installed. The server is always
-this tree's, so that both sides check the same traffic. Prints one row per quirk; asserts nothing
-(benchmarks are not tests).
+this tree's. `--ungrouped` runs the tree with every finding its own root cause (`findings.group`
+replaced in the child), which isolates what grouping saves on the same traffic: an older tree may also
+run other scenarios. Prints one row per quirk; asserts nothing (benchmarks are not tests).
 """
 
 from __future__ import annotations
@@ -70,7 +71,15 @@ def serving(quirk: str) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def measure(shim: Path, url: str, tmp: Path, schemathesis: bool) -> tuple[int, int, int, int]:
+#: the child's program with `--ungrouped`: respkit's command line, each finding a root cause of its own
+UNGROUPED = (
+    "import sys; from respkit.conformance import findings as f; "
+    "f.group = lambda found: [f.Group((x,)) for x in found]; "
+    "from respkit.conformance.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def measure(shim: Path, url: str, tmp: Path, schemathesis: bool, ungrouped: bool) -> tuple[int, int, int, int]:
     """(exit code, console bytes, Markdown bytes, Markdown summary bytes or -1) of one check of `url`."""
     markdown, summary = tmp / "report.md", tmp / "summary.md"
     args = ["check", "--base-url", url, "--no-reports", "--markdown", str(markdown)]
@@ -78,9 +87,8 @@ def measure(shim: Path, url: str, tmp: Path, schemathesis: bool) -> tuple[int, i
     env = {**os.environ, "OPENAI_API_KEY": KEY, "PYTHONPATH": str(shim), "NO_COLOR": "1"}
     if _has_summary(shim, env):
         args += ["--markdown-summary", str(summary)]
-    done = subprocess.run(
-        [sys.executable, "-m", "respkit.conformance", *args], cwd=tmp, env=env, capture_output=True, check=False
-    )
+    program = ["-c", UNGROUPED] if ungrouped else ["-m", "respkit.conformance"]
+    done = subprocess.run([sys.executable, *program, *args], cwd=tmp, env=env, capture_output=True, check=False)
     size = summary.stat().st_size if summary.exists() else -1
     return done.returncode, len(done.stdout), markdown.stat().st_size if markdown.exists() else -1, size
 
@@ -105,15 +113,17 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=HERE, help="the respkit source tree to measure (default: this)")
     parser.add_argument("--quirk", action="append", help="measure only these quirk modes (default: every one)")
     parser.add_argument("--no-schemathesis", action="store_true", help="skip the schemathesis phase (default: run it)")
+    parser.add_argument("--ungrouped", action="store_true", help="every finding its own root cause (default: off)")
     args = parser.parse_args()
     tree = args.tree.resolve()
-    print(f"tree: {tree}")
+    print(f"tree: {tree}" + (" (ungrouped)" if args.ungrouped else ""))
     print(f"{'quirk':<20} {'exit':>4} {'console B':>10} {'markdown B':>11} {'summary B':>10}")
     with tempfile.TemporaryDirectory(prefix="respkit-bench-output-") as tmp:
         shim = _shim(tree, Path(tmp) / "shim")
         for quirk in args.quirk or quirks():
             with serving(quirk) as url, tempfile.TemporaryDirectory(dir=tmp) as work:
-                code, console, markdown, summary = measure(shim, url, Path(work), not args.no_schemathesis)
+                found = measure(shim, url, Path(work), not args.no_schemathesis, args.ungrouped)
+            code, console, markdown, summary = found
             shown = "-" if summary < 0 else str(summary)
             print(f"{quirk:<20} {code:>4} {console:>10} {markdown:>11} {shown:>10}", flush=True)
 

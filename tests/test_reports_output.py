@@ -366,3 +366,14 @@ def test_the_pytest_plugins_failure_shows_expected_received_and_a_reproduce_line
     assert "expected: present (required)" in out and "received: " in out
     assert re.search(r"reproduce: curl -sS -X POST http://127\.0\.0\.1:\d+/v1/responses", out), out[-3000:]
     assert '"Authorization: Bearer $OPENAI_API_KEY"' in out and '-d \'{"model": "gpt-4.1-mini"' in out
+
+
+def test_the_readmes_tool_respkit_example_is_accepted(tmp_path: Path) -> None:
+    from respkit.conformance.defaults import apply
+
+    [example] = re.findall(r"```toml\n(.*?)```", (REPO / "README.md").read_text(encoding="utf-8"), re.S)
+    (tmp_path / "pyproject.toml").write_text(example)
+    parser = build_parser()
+    apply(parser, tmp_path / "pyproject.toml")
+    args = parser.parse_args(["check"])
+    assert args.base_url == "https://gateway.example.com/v1" and args.excluded_checks == ["bad_key_is_401"]
