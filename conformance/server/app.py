@@ -68,8 +68,9 @@ class RequestId:
 
 def _by_method(endpoints: dict[str, Any]) -> Any:
     async def endpoint(request: Request) -> Response:
-        response: Response = await endpoints.get(request.method, endpoints.get("GET"))(request)
-        return response  # HEAD is served as GET (starlette adds it to a path that has GET)
+        method = "GET" if request.method == "HEAD" else request.method  # starlette adds HEAD where GET is
+        response: Response = await endpoints[method](request)
+        return response
 
     return endpoint
 

@@ -120,14 +120,17 @@ def _discriminated(error: ValidationError) -> ValidationError:
 
 def _missing(error: ValidationError, path: list[Any]) -> ApiError:
     """OpenAI's words for a missing member: "Missing required parameter: 'tools[0].container'."."""
-    name = next((n for n in error.validator_value if n not in error.instance), "?")
+    given: Any = error.instance
+    required: Any = error.validator_value
+    name = next((n for n in required if n not in given), "?")
     param = json_pointer_to_param([*path, name])
     return bad_request(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
 
 
 def _extra(error: ValidationError, path: list[Any]) -> ApiError:
     allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-    name = next((n for n in error.instance if n not in allowed), "?")
+    given: Any = error.instance
+    name = next((n for n in given if n not in allowed), "?")
     return unknown_parameter(json_pointer_to_param([*path, name]) or name)
 
 
