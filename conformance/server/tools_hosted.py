@@ -91,12 +91,18 @@ def _image_generation(tool: dict[str, Any], text: str) -> tuple[Part, ...]:
     detail = {
         "partial_images": partials if isinstance(partials, int) else 0,
         "revised_prompt": f"An illustration of: {text}",
-        "output_format": tool.get("output_format", "png"),
-        "quality": tool.get("quality", "auto") if tool.get("quality") != "auto" else "low",
-        "background": tool.get("background", "auto") if tool.get("background") != "auto" else "opaque",
-        "size": "1024x1024",
+        "output_format": tool.get("output_format") or "png",
+        **{key: _resolved(tool.get(key), chosen) for key, chosen in _AUTO_CHOSEN.items()},
     }
     return Part("image_generation_call", (), detail=detail), _message("Here is the image.")
+
+
+#: what `auto` settles on, as an image_generation_call reports it (openai/image_generation_stream.sse)
+_AUTO_CHOSEN = {"quality": "low", "background": "opaque", "size": "1024x1024"}
+
+
+def _resolved(asked: Any, chosen: str) -> str:
+    return chosen if asked in (None, "auto") else str(asked)
 
 
 def _mcp_listing(tool: dict[str, Any]) -> tuple[Part, bool]:
