@@ -55,7 +55,8 @@ class RateGate:
             now = time.monotonic()
             added = max(now + seconds - max(self.until, now), 0.0)
             if self.waited + added > self.max_wait:
-                raise RateWaitExceeded(self.summary(f", and asked for {seconds:g} s more"))
+                past = f"a 429 asked to wait {seconds:g} s, past --max-rate-wait {self.max_wait:g} s"
+                raise RateWaitExceeded(f"{past} (waited {self.waited:.1f} s before)")
             self.answers += 1
             self.waited += added
             self.until = max(self.until, now + seconds)
@@ -71,9 +72,9 @@ class RateGate:
                 return False
             time.sleep(left)
 
-    def summary(self, more: str = "") -> str:
-        """`rate limited: waited 3.0 s over 2 answers` (empty when the target never answered 429)."""
-        if not self.answers and not more:
+    def summary(self) -> str:
+        """`rate limited: waited 3.0 s over 2 answers (429)` (empty when the target never answered 429)."""
+        if not self.answers:
             return ""
         noun = "answer" if self.answers == 1 else "answers"
-        return f"rate limited: waited {self.waited:.1f} s over {self.answers} {noun} (429){more}"
+        return f"rate limited: waited {self.waited:.1f} s over {self.answers} {noun} (429)"

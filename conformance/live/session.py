@@ -114,8 +114,8 @@ KEEP_BYTES = 16 * 1024 * 1024
 StreamChecker = Callable[["Exchange", Iterator[bytes]], list[Any]]
 #: makes an exchange's reproduce line from (scenario, method, path, body text, auth)
 Reproducer = Callable[[str, str, str, str | None, "bool | str"], str]
-#: the path `Session.hint_base` asks for under `<base>/v1`: harmless, and answered by every server of the API
-PROBE_PATH = "/responses/resp_respkit_probe"
+#: what `Session.hint_base` sends under `<base>/v1`: an empty create, a 400 (or 401) wherever the API is
+PROBE_PATH, PROBE_BODY = "/responses", b"{}"
 
 
 @dataclass
@@ -217,7 +217,7 @@ class Session:
             exchange = self._send(sent, content, content_type, auth)
             if exchange is not None:
                 break
-        if exchange.status == 404:
+        if exchange.status == 404 and method == "POST" and path == PROBE_PATH:
             self.hint_base(exchange)
         self.exchanges.append(exchange)
         return exchange
@@ -271,23 +271,26 @@ class Session:
         try:
             self.gate.close(retry_after(headers))
         except RateWaitExceeded as exc:
-            limited = f"{self.base_url} kept rate-limiting: {exc}; raise the bound with --max-rate-wait"
+            limited = f"{self.base_url} kept rate-limiting: {exc}"
             raise Unreachable(self._redact(limited)) from None
 
     def hint_base(self, exchange: Exchange) -> None:
-        """The first 404 whose body is not OpenAI's error envelope: when `<base>/v1` answers, the base URL
-        lacks its `/v1`, which is one line to say rather than a failure per scenario. Asked once a run."""
+        """After the run's first 404 to `POST /responses` (a route every target of the API has; a 404
+        there is an unknown model, or a base URL without its `/v1`): when `<base>/v1` answers an empty
+        create with anything but a 404, the base URL lacks its `/v1`, one line to say rather than a failure
+        per scenario. Asked once a run."""
         with self._hinted:
-            if self._hint_done or _enveloped(exchange.body):
+            if self._hint_done:
                 return
             self._hint_done = True
         assert self._client is not None, "use Session as a context manager"
         base = self.base_url.rstrip("/") + "/v1"
+        headers = {**self.headers(), "Content-Type": "application/json"}
         try:
-            probe = self._client.get(base + PROBE_PATH, headers=self.headers(), timeout=self._timeout())
+            probe = self._client.post(base + PROBE_PATH, content=PROBE_BODY, headers=headers, timeout=self._timeout())
         except httpx.HTTPError:
             return
-        if probe.status_code != 404 or _enveloped(probe.content):
+        if probe.status_code != 404:
             raise WrongBase(
                 self._redact(
                     f"--base-url {self.base_url}: {exchange.method} {exchange.path} is a 404 here, but {base} "
@@ -387,15 +390,6 @@ def _kind(status: int, headers: dict[str, str], sent: Exchange) -> str:
     if status >= 400:
         return "error"
     return "stream" if "event-stream" in headers.get("content-type", "") or _asked_stream(sent.request_body) else "json"
-
-
-def _enveloped(body: bytes) -> bool:
-    """The body is OpenAI's error envelope (an object with `error`), as a 404 of the API is."""
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return False
-    return isinstance(value, dict) and "error" in value
 
 
 def curl(base_url: str, method: str, path: str, body: str | None, key_env: str | None, auth: bool | str) -> str:
