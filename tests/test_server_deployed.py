@@ -278,3 +278,12 @@ def test_an_unknown_previous_response_is_a_400(client: OpenAI) -> None:
     error = refused(client.responses.create, model="gpt-4.1", input="x", previous_response_id="resp_gone")
     assert (error.param, error.code) == ("previous_response_id", "previous_response_not_found")
     assert said(error) == "Previous response with id 'resp_gone' not found."
+
+
+def test_the_server_self_check_still_fails_what_no_erratum_explains(client: OpenAI) -> None:
+    body = client.responses.with_raw_response.create(model="gpt-4.1", input="x", background=True).http_response.json()
+    assert spec_error(body, "Response") is None  # `usage: null`, `user: null`: the erratum the server needs
+    assert spec_error({**body, "status": "pondering"}, "Response") is not None
+    assert spec_error({**body, "output": [{"type": "message"}]}, "Response") is not None
+    flat = {"type": "error", "sequence_number": 1, "code": None, "message": 5, "param": None}
+    assert spec_error(flat, "ResponseErrorEvent") is not None
