@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import ClientConnection, connect
 
 from respkit.conformance.limits import option, size
-from respkit.conformance.live.scenarios import Conversation, ScenarioFunc, body_of, scenario
+from respkit.conformance.live.scenarios import SCENARIOS, Conversation, ScenarioFunc, body_of, scenario
 from respkit.conformance.live.session import WRONG_KEY, Exchange, KeyRefused, Unreachable
 from respkit.conformance.redaction import redact
 
@@ -46,10 +46,9 @@ def ws_scenario(func: ScenarioFunc) -> ScenarioFunc:
 
 def for_transport(transport: str) -> list[str]:
     """The scenario names a transport runs (`http`, `ws` or `both`), in their order."""
-    from respkit.conformance.live.scenarios import SCENARIOS
-
-    wanted = {"http": lambda n: n not in WS_NAMES, "ws": lambda n: n in WS_NAMES, "both": lambda n: True}[transport]
-    return [name for name in SCENARIOS if wanted(name)]
+    if transport == "both":
+        return list(SCENARIOS)
+    return [name for name in SCENARIOS if (name in WS_NAMES) == (transport == "ws")]
 
 
 def ws_url(base_url: str) -> str:
@@ -118,9 +117,9 @@ class Socket:
         return exchange
 
     def reproduce(self, text: str) -> str:
-        auth = {True: f'-H "Authorization: Bearer ${self.c.session.key_env}" ', False: ""}.get(
-            self.auth if isinstance(self.auth, bool) else "wrong", f"-H 'Authorization: Bearer {WRONG_KEY}' "
-        )
+        auth = f"-H 'Authorization: Bearer {WRONG_KEY}' " if isinstance(self.auth, str) else ""
+        if self.auth is True:
+            auth = f'-H "Authorization: Bearer ${self.c.session.key_env}" '
         return redact(f"echo {shlex.quote(text)} | websocat {auth}{self.url}", self.c.session.api_key)
 
     def _exchange(

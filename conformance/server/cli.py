@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+from typing import Any
 
 import uvicorn
 
@@ -30,7 +31,7 @@ def _bounds(args: argparse.Namespace) -> None:
 
 def _ws_limits(args: argparse.Namespace) -> WsLimits:
     """The WebSocket bounds: each at its default unless given; a count at least 1, seconds above 0."""
-    given: dict[str, float] = {}
+    given: dict[str, Any] = {}
     for name in ("max_message_bytes", "max_streams", "idle_timeout", "max_connection_seconds"):
         value = getattr(args, f"ws_{name}", None)
         if value is None:
