@@ -24,9 +24,11 @@ from typing import Any
 import pytest
 
 from respkit.conformance.cli import TargetUnreachable, UsageError
+from respkit.conformance.commands import replay_recordings
 from respkit.conformance.findings import Finding, Severity
 from respkit.conformance.limits import current
 from respkit.conformance.live.commands import LOCAL_MODEL
+from respkit.conformance.live.runner import DEFAULT_CONCURRENCY, run_scenarios
 from respkit.conformance.live.session import Session
 from respkit.conformance.live.ws import for_transport
 from respkit.conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
@@ -45,11 +47,9 @@ Phase = Callable[[Session, Profile], list[Result]]
 
 
 def configure(config: pytest.Config) -> None:
-    """Register the run when an option asks for items; without one the plugin stays inert."""
+    """Register the run (the plugin calls this only when an option asks for items)."""
     opt = config.getoption
     replay = [Path(p).resolve() for p in opt("--respkit-replay") or []]
-    if not (replay or opt("--respkit-base-url") or opt("--respkit-providers")):
-        return
     run = Run(replay, _targets(config), opt("--respkit-report-dir"), opt("--respkit-profile"))
     run.deadline = _positive(opt("--respkit-deadline"), "--respkit-deadline")
     config.stash[RUN] = run
@@ -97,7 +97,7 @@ class Run:
     """This process's part of a pytest run: what to collect, the open live sessions, and the results
     (on the controller, or in a run without xdist, every process's results)."""
 
-    def __init__(self, replay: list[Path], targets: list[Target], report_dir: str | None, profile: str | None):
+    def __init__(self, replay: list[Path], targets: list[Target], report_dir: str | None, profile: str | None) -> None:
         self.replay, self.targets, self.profile = replay, targets, profile
         self.report_dir = Path(report_dir) if report_dir else None
         self.deadline = current().deadline
@@ -188,8 +188,8 @@ def unpack(data: dict[str, Any]) -> Result:
 
 class Connection:
     """One target's session in this process, opened by its first item and closed at the end of the run.
-    What ends a live run (the target unreachable, the key refused or missing) fails that item and every
-    later item of the target at once, instead of each waiting for its own timeout."""
+    What ends a live run (the target unreachable or past its deadline, the key refused) fails that item and
+    every later item of the target at once, instead of each waiting for its own timeout."""
 
     def __init__(self, target: Target, deadline: float) -> None:
         self.target, self.deadline = target, deadline
@@ -203,13 +203,14 @@ class Connection:
             return phase(self._open(), load_profile(self.target.profile))
         except (TargetUnreachable, UsageError) as exc:
             self.fatal = str(exc)
-            pytest.fail(self.fatal, pytrace=False)
+        pytest.fail(self.fatal, pytrace=False)  # out of the `except`: the one line, not the chain
 
     def _open(self) -> Session:
         if self.session is None:
             target = self.target
             limits = replace(current(), deadline=self.deadline)
-            session = Session(target.base_url, _key(target), target.key_env or "", target.timeout, limits=limits)
+            key = _key(target)
+            session = Session(target.base_url, key, target.key_env or "", timeout=target.timeout, limits=limits)
             self.session = session.__enter__()
         return self.session
 
@@ -219,13 +220,9 @@ class Connection:
 
 
 def _key(target: Target) -> str | None:
-    """The target's key (None: a keyless target); a variable that is not set is the run's end for it."""
-    if target.key_env is None:
-        return None
-    key = os.environ.get(target.key_env)
-    if not key:
-        raise UsageError(f"{target.name}: api key variable {target.key_env} is not set")
-    return key
+    """The target's key; None for a keyless target, or (as `respkit check` does) when its variable is empty
+    or not set: a target that needs a key then refuses the first request, which names the variable."""
+    return os.environ.get(target.key_env) or None if target.key_env else None
 
 
 class Checks(pytest.Collector):
@@ -321,13 +318,15 @@ class RecordingItem(CheckItem):
         self.recording = recording
 
     def runtest(self) -> None:
-        from respkit.conformance.commands import replay_recordings
+        self.verdict(self._replayed())
 
+    def _replayed(self) -> list[Result]:
+        """The recording checked as `respkit replay` checks it; one that cannot be read fails in one line."""
         try:
-            results = replay_recordings([self.recording], self.run.profile)
+            return replay_recordings([self.recording], self.run.profile)
         except RecordingError as exc:
-            pytest.fail(str(exc), pytrace=False)
-        self.verdict(results)
+            unreadable = str(exc)
+        pytest.fail(unreadable, pytrace=False)  # out of the `except`: the one line, not the chain
 
 
 class ScenarioItem(CheckItem):
@@ -339,13 +338,12 @@ class ScenarioItem(CheckItem):
         self.verdict(self.run.connection(self.target).run(self._phase))
 
     def _phase(self, session: Session, profile: Profile) -> list[Result]:
-        """The scenario (or the schemathesis phase) as `respkit check` runs it."""
+        """The scenario (or the schemathesis phase, its cases as many at once as `respkit check` sends)
+        as `respkit check` runs it."""
         if self.scenario == FUZZ:
             from respkit.conformance.live.fuzz import run_fuzz
 
-            return [self._named(r) for r in run_fuzz(session, profile)]
-        from respkit.conformance.live.runner import run_scenarios
-
+            return [self._named(r) for r in run_fuzz(session, profile, concurrency=DEFAULT_CONCURRENCY)]
         model = self.target.model or profile.model or LOCAL_MODEL
         reasoning = self.target.reasoning_model or profile.reasoning_model
         return [self._named(r) for r in run_scenarios(session, profile, model, reasoning, [self.scenario])]

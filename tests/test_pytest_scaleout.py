@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -23,7 +25,7 @@ from respkit.conformance.providers import ProvidersError, load_providers
 from respkit.conformance.recordings import HERE as BUNDLED
 from respkit.conformance.replay import Result
 from respkit.conformance.server import run_server
-from tests.paths import CORPUS
+from tests.paths import CORPUS, REPO
 
 KEY = "sk-respkit-scaleout-4b3a29180716"
 MODEL, REASONING = "gpt-4.1-mini", "o4-mini"
@@ -172,6 +174,14 @@ def test_a_providers_file_makes_a_matrix_of_targets_and_profiles(tmp_path: Path,
     merged = json.loads((tmp_path / "rep" / "respkit-pytest.json").read_text(encoding="utf-8"))
     assert {e["provider"] for e in merged["recordings"]} == {"faithful", "broken"}
     assert len(merged["recordings"]) == 6
+
+
+def test_the_readme_providers_file_reads(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "targets:" in b]
+    (tmp_path / "providers.yaml").write_text(textwrap.dedent(example))
+    targets = load_providers(tmp_path / "providers.yaml", "openai")
+    assert [t.label for t in targets] == ["openrouter[openrouter]", "openrouter[openai]", "lmstudio[lmstudio]"]
 
 
 def test_a_toml_providers_file_reads_as_the_yaml_one(tmp_path: Path) -> None:
