@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -195,3 +197,23 @@ def test_a_header_deadline_does_not_cut_an_open_websocket() -> None:
     with run_server(api_keys={KEY}, read_timeout=0.1, ws_limits=WsLimits(idle_timeout=0.5)) as url, raw(url) as ws:
         error = json.loads(ws.recv(timeout=10))  # the idle bound, not the header deadline, ends it
     assert error["error"]["code"] == "websocket_idle_timeout"
+
+
+def test_the_rate_limit_counts_each_response_create() -> None:
+    with run_server(api_keys={KEY}, rate_limit=1) as url, raw(url) as ws:
+        first = answers(ws, {"type": "response.create", "model": MODEL, "input": "hi"})
+        (limited,) = answers(ws, {"type": "response.create", "model": MODEL, "input": "hi"})
+    assert first[-1]["type"] == "response.completed"
+    assert (limited["status"], limited["error"]["code"]) == (429, "rate_limit_exceeded")
+    assert int(limited["error"]["headers"]["retry-after"]) >= 1
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--ws-max-streams", "0"), ("--ws-idle-timeout", "0"), ("--ws-max-message-bytes", "-1")]
+)
+def test_a_websocket_bound_below_its_floor_is_one_line_and_exit_2(option: str, value: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "respkit.conformance", "serve", "--port", "0", option, value],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stderr.strip().count("\n") == 0 and option in result.stderr

@@ -94,14 +94,11 @@ def ws_error(error: ApiError, stream_id: str | None = None, sequence_number: int
 
 
 def _as_ws(event: events.Event, quirk: Quirk, stream_id: str | None) -> events.Event:
-    """A stream event as the WebSocket sends it: the quirk's body, an `error` nested as `ResponseWsError`
-    nests it, and the lane's `stream_id` when the client named one."""
+    """A stream event as the WebSocket sends it: the quirk's body, and the lane's `stream_id` when the client
+    named one. (The stream's `error` event is already nested as `ResponseWsError` nests it: `events.error_event`.)"""
     response = event.get("response")
     if isinstance(response, dict):
         event = {**event, "response": quirk.body(response)}
-    if event.get("type") == "error" and not isinstance(event.get("error"), dict):
-        flat = {k: event.get(k) for k in ("code", "message", "param")}
-        event = {"type": "error", "sequence_number": event.get("sequence_number"), "error": {"type": "error", **flat}}
     return {**event, "stream_id": stream_id} if stream_id is not None else event
 
 
