@@ -53,6 +53,10 @@ BREAKAGES: dict[str, tuple[Breakage, str]] = {
     ),
     "out-of-order": (_swap_second_and_third, "stream_sequence_numbers_increase"),
     "flat-errors": (lambda ms: _edit(ms, _flat_errors), "ws_error_shape"),
+    "no-stream-id": (
+        lambda ms: _edit(ms, lambda e: {k: v for k, v in e.items() if k != "stream_id"}),
+        "ws_stream_id_echoed",
+    ),
 }
 
 
@@ -123,7 +127,7 @@ def failed_checks(output: str) -> set[str]:
 @pytest.mark.parametrize("mode", list(BREAKAGES))
 def test_a_broken_websocket_server_fails_the_check_that_sees_it(upstream: str, mode: str) -> None:
     breakage, check_id = BREAKAGES[mode]
-    scenarios = ("ws_errors",) if mode == "flat-errors" else ("ws_text_stream",)
+    scenarios = {"flat-errors": ("ws_errors",), "no-stream-id": ("ws_lanes",)}.get(mode, ("ws_text_stream",))
     with serve(relay_app(upstream, breakage)) as url:
         result = check(url, *scenarios)
     if not check_id:
@@ -138,7 +142,7 @@ def test_every_websocket_scenario_passes_on_the_reference_server(upstream: str) 
     """The whole WebSocket transport of the check, against the server: every scenario runs, none fails."""
     result = check(upstream.replace("ws://", "http://").removesuffix("/responses"))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 live scenarios" in result.stdout and " 0 failed" in result.stdout
+    assert "7 live scenarios" in result.stdout and " 0 failed" in result.stdout
 
 
 def test_a_response_without_its_terminal_event_is_cut_and_the_run_goes_on() -> None:

@@ -102,19 +102,46 @@ class Socket:
 
     def send(self, text: str, stream_id: str | None = None) -> Exchange:
         """Send one text message and read what answers it, as one exchange."""
-        assert self._ws is not None, "use Socket as a context manager"
+        self._send(text)
+        arrival = self._answer(1)
         reproduce = self.reproduce(text)
+        return self._exchange(_request(text), arrival.messages, reproduce, stream_id, arrival)
+
+    def lanes(self, bodies: dict[str, dict[str, Any]]) -> dict[str, Exchange]:
+        """One `response.create` per lane (`stream_id`), all sent at once, read until each response ended:
+        an exchange per lane of the messages that name it; a message naming none of them is a finding."""
+        texts = {lane: json.dumps({"type": "response.create", "model": self.c.model, **body, "stream_id": lane})
+                 for lane, body in bodies.items()}  # fmt: skip
+        for text in texts.values():
+            self._send(text)
+        arrival = self._answer(len(texts))
+        routed = {lane: [m for m in arrival.messages if _lane_of(m) == lane] for lane in texts}
+        out = {lane: self._exchange(_request(text), routed[lane], self.reproduce(text), lane, arrival)
+               for lane, text in texts.items()}  # fmt: skip
+        stray = [m for m in arrival.messages if _lane_of(m) not in texts]
+        if stray:
+            first = next(iter(out.values()))
+            self.c.findings.append(first.failure(
+                "ws_stream_id_echoed", f"{len(stray)} messages name none of the lanes sent", expected=list(texts),
+                received=_text(stray[0])[:200]))  # fmt: skip
+        return out
+
+    def _send(self, text: str) -> None:
+        assert self._ws is not None, "use Socket as a context manager"
         try:
             self._ws.send(text)
         except ConnectionClosed:
             raise GaveUp(f"the connection to {self.url} was closed before this message could be sent") from None
-        arrival = Reading(self, reproduce)
-        messages = arrival.read(self._ws)
-        exchange = self._exchange(_request(text), messages, reproduce, stream_id, arrival.bound)
-        exchange.cut = arrival.cut
-        if arrival.cut is not None:  # what comes later may belong to this answer: the connection is given up
+
+    def _answer(self, responses: int) -> Reading:
+        """The messages up to the end of `responses` responses; a cut one gives the connection up (what
+        comes later may still belong to it)."""
+        assert self._ws is not None, "use Socket as a context manager"
+        arrival = Reading(self, responses)
+        arrival.read(self._ws)
+        if arrival.cut is not None:
             self._ws.close()
-        return exchange
+        return arrival
 
     def reproduce(self, text: str) -> str:
         auth = f"-H 'Authorization: Bearer {WRONG_KEY}' " if isinstance(self.auth, str) else ""
@@ -123,14 +150,14 @@ class Socket:
         return redact(f"echo {shlex.quote(text)} | websocat {auth}{self.url}", self.c.session.api_key)
 
     def _exchange(
-        self, request: Any, messages: list[Received], reproduce: str, stream_id: str | None, bound: str | None
+        self, request: Any, messages: list[Received], reproduce: str, stream_id: str | None, arrival: Reading
     ) -> Exchange:
         events = [e for e in map(_event, messages) if e is not None]
         streamed = [e for e in events if not _protocol_error(e)]
         body = _as_sse(streamed) if streamed else "\n".join(map(_text, messages)).encode()
         exchange = Exchange(self.c.name, "createResponse", "GET", "/responses", request,
                             101 if streamed else _status(events), {}, body, reproduce,
-                            "stream" if streamed else "error", bound=bound)  # fmt: skip
+                            "stream" if streamed else "error", bound=arrival.bound, cut=arrival.cut)  # fmt: skip
         self._findings(exchange, messages, events, stream_id)
         return _kept(self.c, exchange)
 
@@ -160,7 +187,9 @@ class Reading:
     the wait for each message, the run's deadline)."""
 
     socket: Socket
-    reproduce: str
+    #: the responses whose ends end the reading
+    responses: int = 1
+    messages: list[Received] = field(default_factory=list)
     bound: str | None = None
     #: why the answer stopped before its end (no message within the wait, or the connection closed)
     cut: str | None = None
@@ -168,13 +197,13 @@ class Reading:
     size: int = 0
     started: float = field(default_factory=time.monotonic)
 
-    def read(self, ws: ClientConnection) -> list[Received]:
-        messages: list[Received] = []
+    def read(self, ws: ClientConnection) -> None:
+        ended = 0
         for message in self._messages(ws):
-            messages.append(message)
-            if self._ends(message):
-                break
-        return messages
+            self.messages.append(message)
+            ended += self._ends(message)
+            if ended >= self.responses:
+                return
 
     def _messages(self, ws: ClientConnection) -> Iterator[Received]:
         session = self.socket.c.session
@@ -216,13 +245,17 @@ class Reading:
     @staticmethod
     def _ends(message: Received) -> bool:
         event = _event(message)
-        return event is None or event.get("type") in TERMINAL or _protocol_error(event)
+        return event is not None and (event.get("type") in TERMINAL or _protocol_error(event))
 
 
 def _kept(c: Conversation, exchange: Exchange) -> Exchange:
     """The exchange, kept by the session as its HTTP exchanges are (the runner finds it by scenario)."""
     c.session.exchanges.append(exchange)
     return exchange
+
+
+def _lane_of(message: Received) -> Any:
+    return (_event(message) or {}).get("stream_id")
 
 
 def _request(text: str) -> Any:
@@ -379,6 +412,16 @@ def ws_sequential(c: Conversation, ws: Socket) -> None:
     if first and second:
         c.expect("ws_sequential_responses", ids[0] != ids[1], "both responses have the same id", second_ex,
                  expected="two response ids", received=ids)  # fmt: skip
+
+
+@ws_scenario
+@_with_socket
+def ws_lanes(c: Conversation, ws: Socket) -> None:
+    """Two lanes (`stream_id`) at once on one connection: each lane's response whole and numbered from 0,
+    each event echoing its lane."""
+    answers = ws.lanes({"lane_a": {"input": "Say hello."}, "lane_b": {"input": "Say goodbye."}})
+    for lane, exchange in answers.items():
+        _expect_completed(c, "ws_response_completes", exchange, f"the response of lane {lane}")
 
 
 @ws_scenario
