@@ -88,6 +88,11 @@ def _hosted_events(part: Part, where: dict[str, Any], include: Include) -> Itera
     return tools_hosted.EVENTS.get(part.kind, modalities.reasoning_text_events)(part, where)
 
 
+def _hosted_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
+    """A hosted tool's events (conformance/server/tools_hosted.py), or raw reasoning's (modalities.py)."""
+    return tools_hosted.events_of(part, where)
+
+
 def item_events(record: Record, index: int) -> Iterator[Event]:
     """The events of output item `index`: added, its content's deltas and dones, then done."""
     part, (item_id, call_id) = record.plan.parts[index], record.ids[index]

@@ -32,12 +32,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from respkit.conformance.server.bundle import bundle
 from respkit.conformance.server.ids import new_id
+from respkit.conformance.server.modalities import reasoning_text_events
 from respkit.conformance.server.model import ARGUMENT_CHUNK, Part
 from respkit.conformance.server.text import chunks, tokens
+from respkit.generator.spec_view import stream_event_types
 
 Event = dict[str, Any]
 Where = dict[str, Any]
@@ -340,3 +344,16 @@ EVENTS: dict[str, EventMaker] = {
     "shell_call_output": _shell_output_events,
     "apply_patch_call": _no_events,
 }
+
+
+@cache
+def defined_events() -> frozenset[str]:
+    """The stream event types of the spec the server was generated from (an older spec has no
+    `response.shell_call_command.*`): the server emits no other, an item's `output_item.done` says it all."""
+    return frozenset(stream_event_types(bundle()))
+
+
+def events_of(part: Part, where: Where) -> Iterator[Event]:
+    """A hosted tool's (or raw reasoning's) events inside its item, those the spec defines."""
+    made = EVENTS.get(part.kind, reasoning_text_events)(part, where)
+    return (event for event in made if event["type"] in defined_events())
