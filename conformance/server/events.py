@@ -85,11 +85,6 @@ def _argument_events(part: Part, where: dict[str, Any], include: Include) -> Ite
 
 def _hosted_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
     """A hosted tool's events (conformance/server/tools_hosted.py), or raw reasoning's (modalities.py)."""
-    return tools_hosted.EVENTS.get(part.kind, modalities.reasoning_text_events)(part, where)
-
-
-def _hosted_events(part: Part, where: dict[str, Any], include: Include) -> Iterator[Event]:
-    """A hosted tool's events (conformance/server/tools_hosted.py), or raw reasoning's (modalities.py)."""
     return tools_hosted.events_of(part, where)
 
 
