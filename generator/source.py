@@ -175,7 +175,7 @@ def load_spec(source: str, expected_sha256: str | None = None, hint: str = OFFLI
     reach the URL reads that copy."""
     cached = _cached(expected_sha256) if (is_url(source) or not source) and expected_sha256 else None
     if not source and cached is None:
-        where = f"the pinned spec (sha256 {expected_sha256[:12]})"
+        where = f"the pinned spec (sha256 {(expected_sha256 or 'unknown')[:12]})"
         raise SpecError(where, "", f"no URL is pinned and no copy is cached: {UNPINNED_HINT}")
     data = cached[1] if cached is not None else read_bytes(source, hint)
     digest = hashlib.sha256(data).hexdigest()

@@ -83,7 +83,6 @@ def test_streamed_error_event_shape() -> None:
     assert [f.pointer for f in found] == ["/error/message"]
 
 
-
 def test_an_added_item_may_lack_nested_members_of_the_finished_one() -> None:
     # OpenAI's added web_search_call carries `action: {"type": "search"}` and fills it in by `done`
     # (openai/web_search_stream.sse); the older spec required the action's `query`, so that snapshot failed
