@@ -15,8 +15,9 @@ import pytest
 
 from respkit.conformance.engine import check_stream
 from respkit.conformance.findings import Source
+from respkit.conformance.live import Session, run_scenarios
 from respkit.conformance.mutate import kill, mutants
-from respkit.conformance.profiles import load_profile
+from respkit.conformance.profiles import ProfileError, load_profile
 from respkit.conformance.replay import check_recording, load_recording
 from respkit.conformance.schema import default_validators
 from respkit.conformance.server import run_server
@@ -231,3 +232,24 @@ def test_every_operator_kills_every_mutant_of_each_behaviour(url: str, tmp_path:
     work.mkdir()
     survivors = [m.operator for m in mutants(rec) if not kill(rec, m, work)]
     assert survivors == []
+
+
+def test_a_tool_the_profile_says_is_lacking_is_not_asked(url: str, tmp_path: Path) -> None:
+    mine = tmp_path / "acme.yaml"
+    mine.write_text("name: acme\nlacks_tools: [code_interpreter, web_search]\n", encoding="utf-8")
+    with Session(url, KEY, "OPENAI_API_KEY") as session:
+        names = ["code_interpreter_stream", "web_search_stream", "shell_stream"]
+        results = run_scenarios(session, load_profile(str(mine)), "gpt-4.1-mini", None, names)
+        sent = {e.scenario for e in session.exchanges}
+    skipped = {r.recording.display: r.recording.skipped for r in results}
+    said = "the acme profile says the provider lacks the code_interpreter tool"
+    assert skipped["live: code_interpreter_stream"] == said
+    assert skipped["live: web_search_stream"].endswith("lacks the web_search tool")
+    assert sent == {"shell_stream"} and not skipped["live: shell_stream"]
+
+
+def test_an_unknown_tool_in_lacks_tools_is_one_line(tmp_path: Path) -> None:
+    mine = tmp_path / "acme.yaml"
+    mine.write_text("name: acme\nlacks_tools: [teleport]\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"acme.yaml:2: at /lacks_tools/0: expected one of file_search"):
+        load_profile(str(mine))
