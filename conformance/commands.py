@@ -22,7 +22,7 @@ from respkit.conformance.replay import (
     load_recording,
     with_operation,
 )
-from respkit.conformance.reports import write_reports
+from respkit.conformance.reports import count, write_reports
 from respkit.conformance.schema import default_validators
 from respkit.conformance.selection import select
 
@@ -124,7 +124,7 @@ def _selftest(paths: list[str], min_score: float) -> int:
     for where, operator in found.survivors or []:
         print(f"survived: {operator} on {where}")
     print(
-        f"selftest: {found.killed}/{found.total} mutants of {found.baselines} conformant recordings killed "
+        f"selftest: {found.killed}/{found.total} mutants of {count(found.baselines, 'conformant recording')} killed "
         f"({found.share:.1%}); target {min_score:.0%}"
     )
     return EXIT_OK if found.share >= min_score else EXIT_FAIL

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from respkit.conformance.findings import count
 from respkit.conformance.profiles import Deviation, Profile, load_profile, parse_profile
 from respkit.conformance.replay import Result, check_recording, discover, load_recording
 
@@ -83,7 +84,7 @@ def render(name: str, base: Profile, groups: list[Group], results: list[Result])
     """The draft as YAML, with comments for the reviewer (each value JSON-quoted, which YAML reads)."""
     q = json.dumps
     lines = [
-        f"# Draft by `respkit profile draft` from {len(results)} recordings replayed under `{base.name}`.",
+        f"# Draft by `respkit profile draft` from {count(len(results), 'recording')} replayed under `{base.name}`.",
         "# Review each deviation: fill in its `why` (what the provider does), narrow its pointer or drop it.",
         f"name: {q(name)}",
         f"description: {q(f'Draft profile for {name}: review before use.')}",
@@ -146,7 +147,7 @@ def replay_under(draft_: Draft, paths: list[Path]) -> list[Result]:
 def summary(draft_: Draft, after: list[Result]) -> str:
     failed = sum(r.failed for r in after)
     return (
-        f"{len(draft_.groups)} deviation{'s' if len(draft_.groups) != 1 else ''} drafted from "
-        f"{draft_.recordings} recordings ({draft_.failing} failing under the base profile); "
+        f"{count(len(draft_.groups), 'deviation')} drafted from "
+        f"{count(draft_.recordings, 'recording')} ({draft_.failing} failing under the base profile); "
         f"under the draft: {failed} failing"
     )

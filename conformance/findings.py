@@ -56,6 +56,11 @@ class Source:
         return cls(name=f"{method} {url}", operation=operation, reproduce=curl)
 
 
+def count(n: int, noun: str, plural: str = "") -> str:
+    """`1 recording`, `2 recordings` (`plural` for a noun that does not take an s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
 @dataclass(frozen=True)
 class Finding:
     check: str

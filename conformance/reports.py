@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
-from respkit.conformance.findings import Finding, Group, Severity, group
+from respkit.conformance.findings import Finding, Group, Severity, count, group
 from respkit.conformance.redaction import redact
 from respkit.conformance.replay import Result, display
 
@@ -37,11 +37,6 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def count(n: int, noun: str, plural: str = "") -> str:
-    """`1 recording`, `2 recordings` (`plural` for nouns that do not take an s)."""
-    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
 
 
 def seconds_of(result: Result) -> float:

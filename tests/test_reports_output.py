@@ -234,6 +234,13 @@ def test_counts_take_the_right_plural() -> None:
     assert junit is not None and (junit.get("message") or "").startswith("1 failure: ")
 
 
+def test_a_check_counts_one_event_in_the_singular() -> None:
+    s = Stream.load("openai/text_stream_gpt-4o-mini.sse")
+    del s.first("response.output_text.delta")["sequence_number"]
+    [found] = [f for f in s.findings() if f.check == "stream_sequence_number_present"]
+    assert found.message.startswith("sequence_number missing from 1 event while others have it"), found.message
+
+
 def _junit(results: list[Result]) -> str:
     from respkit.conformance.reports import to_junit
 

@@ -7,6 +7,7 @@ from typing import Any
 from respkit.conformance.checks import check
 from respkit.conformance.checks.context import StreamContext
 from respkit.conformance.checks.families import Families
+from respkit.conformance.findings import count
 
 
 def _terminal(f: Families) -> frozenset[str]:
@@ -102,7 +103,8 @@ def stream_sequence_number_present(ctx: StreamContext) -> None:
         return
     ctx.frame_index, ctx.seq = ctx.seq_missing[0], None
     ctx.report(
-        f"{ctx.seq_missing_count} event(s) lack sequence_number while others have it (events {ctx.seq_missing})",
+        f"sequence_number missing from {count(ctx.seq_missing_count, 'event')} while others have it "
+        f"(events {ctx.seq_missing})",
         pointer="/sequence_number",
         expected="an integer",
         received="missing",

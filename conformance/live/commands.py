@@ -27,7 +27,7 @@ from respkit.conformance.live.ws import for_transport
 from respkit.conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
 from respkit.conformance.redaction import redact, redact_bytes
 from respkit.conformance.replay import Result
-from respkit.conformance.reports import DEFAULT_REPORTS, REPORT_OPTIONS, Coverage, write_reports
+from respkit.conformance.reports import DEFAULT_REPORTS, REPORT_OPTIONS, Coverage, count, write_reports
 from respkit.conformance.schema import default_validators
 from respkit.conformance.selection import select
 
@@ -231,7 +231,7 @@ def record(args: argparse.Namespace) -> int:
         with Session(args.base_url, key, args.api_key_env, timeout=args.timeout, keep_whole=True) as session:
             run_scenarios(session, profile, *_models(args, profile, embedded=False), settle=recorder.add)
         written = recorder.finish()
-    print(f"recorded {written} exchanges into {out}")
+    print(f"recorded {count(written, 'exchange')} into {out}")
     return EXIT_OK
 
 
