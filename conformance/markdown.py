@@ -79,27 +79,27 @@ def _head(results: Sequence[Result], spec: str, title: str, coverage: Coverage |
 
 
 def _sections(results: Sequence[Result], block_limit: int | None) -> list[Section]:
+    """Failures, then folded: what was skipped, the check-by-provider table, the other findings (the longest
+    part, so the one a limit cuts first), the slowest scenarios."""
     causes = root_causes(results)
     failures = [g for g in causes if g.first.fails]
     others = [g for g in causes if not g.first.fails]
+    skipped = skips(results)
     sections = [
         Section(f"Failures ({len(failures)})", "failure", [_block(g, block_limit) for g in failures], folded=False),
+        Section(f"Skipped: {count(len(skipped), 'scenario')}", "skipped scenario", [f"- {s}\n" for s in skipped]),
+        _matrix(results),
         Section(
             f"Deviations, drift and undocumented event types: {count(len(others), 'finding')}",
             "deviation, drift or undocumented finding",
             [_block(g, block_limit) for g in others],
         ),
-        _matrix(results),
-        Section(
-            f"Skipped: {count(len(skips(results)), 'scenario')}",
-            "skipped scenario",
-            [f"- {s}\n" for s in skips(results)],
-        ),
     ]
     timed = durations(results)
     if timed:
         rows = [f"| {_cell(name)} | {seconds} |\n" for name, seconds in timed]
-        sections.append(Section("Slowest scenarios and recordings", "row", rows, opening="| | time |\n|---|---|\n"))
+        opening = "| | time |\n|---|---|\n"
+        sections.append(Section("Slowest scenarios and recordings", "timing row", rows, opening=opening))
     if not failures:
         sections[0].opening = "No failures.\n"
     return [s for s in sections if s.blocks or s.opening]
@@ -108,10 +108,10 @@ def _sections(results: Sequence[Result], block_limit: int | None) -> list[Sectio
 def _matrix(results: Sequence[Result]) -> Section:
     checks, providers, cells = matrix(results)
     if not checks:
-        return Section("Checks by provider", "row", opening="No check found anything.\n")
+        return Section("Checks by provider", "check-by-provider row", opening="No check found anything.\n")
     header = "| check | " + " | ".join(providers) + " |\n|---|" + "---|" * len(providers) + "\n"
     rows = [f"| `{c}` | " + " | ".join(cell_text(cells.get((c, p))) for p in providers) + " |\n" for c in checks]
-    return Section("Checks by provider", "row", rows, opening=f"{LEGEND}\n\n{header}")
+    return Section("Checks by provider", "check-by-provider row", rows, opening=f"{LEGEND}\n\n{header}")
 
 
 def _block(g: Group, block_limit: int | None) -> str:
