@@ -58,6 +58,8 @@ class Context:
     spec: str
     started: str  # ISO 8601, UTC
     seconds: float
+    #: a live run's wait on 429 answers (`waited 3.0 s over 2 answers (429)`); empty: none
+    rate_limited: str = ""
 
     def rows(self) -> list[tuple[str, str]]:
         shown = ", ".join(self.profiles[:5]) + (f" and {len(self.profiles) - 5} more" if len(self.profiles) > 5 else "")
@@ -68,6 +70,7 @@ class Context:
             ("spec", self.spec),
             ("date", self.started),
             ("duration", f"{self.seconds:.1f} s"),
+            *([("rate limited", self.rate_limited)] if self.rate_limited else []),
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,6 +81,7 @@ class Context:
             "spec": self.spec,
             "started": self.started,
             "seconds": round(self.seconds, 3),
+            **({"rate_limited": self.rate_limited} if self.rate_limited else {}),
         }
 
 
@@ -124,6 +128,7 @@ def context_of(results: Sequence[Result], spec: str, args: Any, title: str) -> C
         spec=spec,
         started=started.isoformat(timespec="seconds"),
         seconds=(datetime.now(UTC) - started).total_seconds(),
+        rate_limited=getattr(args, "rate_limited", ""),
     )
 
 

@@ -127,15 +127,17 @@ def respkit(*args: str, env: dict[str, str | None] | None = None) -> subprocess.
     )  # fmt: skip
 
 
-def test_a_429_holds_every_worker_and_the_wait_is_reported(proxy: Proxy) -> None:
+def test_a_429_holds_every_worker_and_the_wait_is_reported(proxy: Proxy, tmp_path: Path) -> None:
     limited = RateLimited()
     proxy.breakage = limited
     scenarios = [a for name in FEW for a in ("--scenario", name)]
-    result = respkit("check", "--base-url", proxy.url, "--no-reports", "--concurrency", "4", *scenarios)
+    report = tmp_path / "r.json"
+    result = respkit("check", "--base-url", proxy.url, "--json", str(report), "--concurrency", "4", *scenarios)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     assert limited.early <= 3  # only requests already sent when the first 429 came back
     [waited] = [line for line in result.stdout.splitlines() if line.startswith("rate limited: waited ")]
     assert f" s over {limited.limited} answer" in waited
+    assert json.loads(report.read_text())["context"]["rate_limited"] == waited.removeprefix("rate limited: ")
 
 
 def test_the_rate_limit_wait_is_bounded(proxy: Proxy) -> None:

@@ -149,6 +149,7 @@ def check(args: argparse.Namespace) -> int:
     print(covered.line())
     if waited:
         print(waited)
+        args.rate_limited = waited.removeprefix("rate limited: ")  # a row of the reports' context
     write_reports(results, spec, args, covered)
     if not args.no_reports:
         print(f"reports: {', '.join(getattr(args, a) for a, _ in REPORT_OPTIONS if getattr(args, a, None))}")
