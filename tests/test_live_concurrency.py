@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import pty
+import re
 import select
 import socket
 import subprocess
@@ -230,6 +231,7 @@ def test_the_embedded_runs_reproduce_lines_outlive_it(upstream: str) -> None:
 
 
 HIDE_CURSOR = "\x1b[?25l"  # what a rich live display sends first
+COLOUR = re.compile(r"\x1b\[(?:\d+;)*3[0-8](?:;\d+)*m")  # an SGR sequence that sets a foreground colour
 
 
 def _on_a_terminal(*args: str, env: dict[str, str] | None = None) -> str:
@@ -260,9 +262,11 @@ QUICK = ("check", "--no-schemathesis", "--no-replay", "--no-reports", "--scenari
 
 
 def test_progress_shows_on_a_terminal_and_nowhere_else(tmp_path: Path) -> None:
-    assert HIDE_CURSOR in _on_a_terminal(*QUICK)
+    shown = _on_a_terminal(*QUICK)
+    assert HIDE_CURSOR in shown and COLOUR.search(shown)
     assert HIDE_CURSOR not in _on_a_terminal(*QUICK, env={"NO_COLOR": "1"})
-    assert HIDE_CURSOR not in _on_a_terminal(*QUICK, "--no-color")
+    plain = _on_a_terminal(*QUICK, "--no-color")
+    assert HIDE_CURSOR not in plain and not COLOUR.search(plain)
     assert HIDE_CURSOR not in _on_a_terminal(*QUICK, "-q")
     piped = respkit(*QUICK)
     assert piped.returncode == 0 and HIDE_CURSOR not in piped.stdout + piped.stderr

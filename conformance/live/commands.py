@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rich.console import Console
 
 from respkit.conformance.cli import EXIT_FAIL, EXIT_OK, UsageError
 from respkit.conformance.console import print_results
@@ -144,7 +145,7 @@ def check(args: argparse.Namespace) -> int:
         results += replay_recordings([BUNDLED])
     results = select(results, args)  # --check / --exclude-check
     spec = str(default_validators().version)
-    print_results(results, spec, title="respkit check")
+    print_results(results, spec, Console(highlight=False, no_color=args.no_color or None), title="respkit check")
     covered = coverage(exchanges)
     print(covered.line())
     if waited:
