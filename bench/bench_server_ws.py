@@ -94,6 +94,8 @@ def main() -> int:
     try:
         wait_ready(base, process)
         print(f"{args.streams} concurrent streams x {args.events} events, one `respkit serve`, {os.cpu_count()} cores")
+        for warm in (run_http, run_ws):  # a cold server (first requests, caches) must not count against either
+            asyncio.run(warm(base, 10, 100, True))
         whole = [measure(n, r, base, process.pid, args) for n, r in (("HTTP", run_http), ("WebSocket", run_ws))]
     finally:
         process.terminate()
