@@ -245,7 +245,7 @@ def run_fuzz(
     chosen = [c for c in (generate_cases(examples, seed) if cases is None else cases) if _sendable(c)]
     sender.watcher.phase("schemathesis cases", len(chosen))
     by_operation: dict[str, Sent] = {}
-    for sent in pooled(sender.send, chosen, concurrency):
+    for sent in pooled(sender.send, chosen, concurrency, session.halt):
         earlier = by_operation.get(sent.operation)
         by_operation[sent.operation] = earlier.merge(sent) if earlier is not None else sent
     return [sent.result(profile) for sent in by_operation.values()]

@@ -135,16 +135,25 @@ class Watcher:
         """A task ended; `failed`: it found a failure."""
 
 
-def pooled(func: Callable[[T], R], items: Sequence[T], concurrency: int) -> list[R]:
+def pooled(
+    func: Callable[[T], R], items: Sequence[T], concurrency: int, halt: Callable[[], None] = lambda: None
+) -> list[R]:
     """`func` over `items`, at most `concurrency` at once, the results in the order of `items`. The first
-    error ends the lot: what has not started is cancelled, what runs ends, and the error is raised."""
+    error (or Ctrl-C) ends the lot: what has not started is cancelled, `halt` stops what runs at its next
+    step (a thread cannot be killed), and the error is raised."""
     if concurrency <= 1 or len(items) <= 1:
         return [func(item) for item in items]
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="respkit-live") as pool:
         futures = [pool.submit(contextvars.copy_context().run, func, item) for item in items]
-        wait(futures, return_when=FIRST_EXCEPTION)
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:
+            halt()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         failed = next((f for f in futures if f.done() and not f.cancelled() and f.exception()), None)
         if failed is not None:
+            halt()
             pool.shutdown(wait=True, cancel_futures=True)
             failed.result()
         return [f.result() for f in futures]
@@ -168,7 +177,7 @@ def run_scenarios(
     chosen = list(names or for_transport("http"))  # the WebSocket scenarios run when asked (`--transport`)
     run = _Run(session, profile, model, reasoning_model, settle or release, watcher or Watcher())
     run.watcher.phase("scenarios", len(chosen))
-    return [r for r in pooled(run.scenario, chosen, concurrency) if r is not None]
+    return [r for r in pooled(run.scenario, chosen, concurrency, session.halt) if r is not None]
 
 
 class _Run:

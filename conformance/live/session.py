@@ -32,6 +32,10 @@ class KeyRefused(UsageError):
     """The target answered 401 to the key it was given: a configuration problem, not a finding."""
 
 
+class Halted(Unreachable):
+    """The run ended elsewhere (another worker's error, Ctrl-C): this worker sends nothing more."""
+
+
 class WrongBase(UsageError):
     """The base URL lacks the `/v1` the target serves under: every request would be a 404."""
 
@@ -141,6 +145,7 @@ class Session:
     _ends: float = 0.0
     _hinted: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _hint_done: bool = False
+    _halted: bool = False
 
     def __enter__(self) -> Session:
         register(self.api_key)
@@ -222,8 +227,14 @@ class Session:
         self.exchanges.append(exchange)
         return exchange
 
+    def halt(self) -> None:
+        """Send nothing more: the run ended (the workers still in a scenario stop at their next request)."""
+        self._halted = True
+
     def _pass_gate(self, method: str, path: str) -> None:
-        """Wait for the 429 gate, within the run's deadline."""
+        """Wait for the 429 gate, within the run's deadline; nothing more once the run was halted."""
+        if self._halted:
+            raise Halted(f"the run stopped before {method} {path}")
         if self._left() <= 0 or not self.gate.wait(self._ends):
             raise self.past_deadline(method, path)
 
