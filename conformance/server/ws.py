@@ -230,8 +230,8 @@ class Connection:
         body = await _body(event, size)
         _check_create(body)
         history = self._history(body.get("previous_response_id"))
-        record, size = await asyncio.to_thread(_planned, body, history, self.server.store.item)
-        self.server.store.add(record, size)
+        record, kept = await asyncio.to_thread(_planned, body, history, self.server.store.item)
+        self.server.store.add(record, kept)
         self.recent[stream_id] = record
         live: AsyncIterator[events.Event] = _iterate(events.numbered(_live(record)))
         if _obfuscate(body):
