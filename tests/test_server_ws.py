@@ -217,3 +217,16 @@ def test_a_websocket_bound_below_its_floor_is_one_line_and_exit_2(option: str, v
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2 and result.stderr.strip().count("\n") == 0 and option in result.stderr
+
+
+def test_an_item_reference_finds_an_unstored_response_on_its_connection_only(base_url: str) -> None:
+    first = {"type": "response.create", "model": MODEL, "input": "Say hello.", "store": False}
+    with raw(base_url) as ws:
+        item_id = answers(ws, first)[-1]["response"]["output"][0]["id"]
+        refer = {"type": "response.create", "model": MODEL, "store": False,
+                 "input": [{"type": "item_reference", "id": item_id}]}  # fmt: skip
+        same = answers(ws, refer)
+    with raw(base_url) as ws:
+        (gone,) = answers(ws, refer)
+    assert same[-1]["type"] == "response.completed"
+    assert (gone["status"], gone["error"]["param"]) == (400, "input")

@@ -9,8 +9,9 @@ in order; lanes run side by side. What went wrong with one message is an `error`
 `ResponseWsError` shape, `status` holding the HTTP status it would have had, and the connection stays open.
 
 The connection remembers the last response of each lane, stored or not, as OpenAI's does: a continuation
-(`previous_response_id`) finds it there, else in the store; so a `store: false` response can be continued
-on its own connection only, and after a reconnect it is `previous_response_not_found`.
+(`previous_response_id`) or an `item_reference` finds it there, else in the store; so a `store: false`
+response can be continued on its own connection only, and after a reconnect it is
+`previous_response_not_found`.
 
 Bounds (`respkit serve --ws-*`): a message's size (beyond it uvicorn closes the connection with 1009,
 "message too big"), the lanes of one connection (`websocket_stream_limit_reached`, the spec's example),
@@ -230,7 +231,7 @@ class Connection:
         body = await _body(event, size)
         _check_create(body)
         history = self._history(body.get("previous_response_id"))
-        record, kept = await asyncio.to_thread(_planned, body, history, self.server.store.item)
+        record, kept = await asyncio.to_thread(_planned, body, history, self._item)
         self.server.store.add(record, kept)
         self.recent[stream_id] = record
         live: AsyncIterator[events.Event] = _iterate(events.numbered(_live(record)))
@@ -243,6 +244,15 @@ class Connection:
             count += 1
             if count % FAIR_SHARE == 0:
                 await asyncio.sleep(0)  # let the other lanes and connections have their turn
+
+    def _item(self, item_id: Any) -> dict[str, Any]:
+        """What an `item_reference` names: an item of a response this connection remembers (stored or not),
+        else of the store. Called from a worker thread, so it reads a copy of the lanes' records."""
+        for record in list(self.recent.values()):
+            found = next((i for i in (*record.input_items, *record.output()) if i.get("id") == item_id), None)
+            if found is not None:
+                return found
+        return self.server.store.item(item_id)
 
     def _history(self, previous_id: Any) -> list[dict[str, Any]]:
         if not isinstance(previous_id, str):
