@@ -133,7 +133,7 @@ def _mcp_call(tool: dict[str, Any], text: str, approval_request_id: str | None) 
     arguments = json.dumps({"text": text}, separators=(",", ":"))
     failed = "[tool_error]" in text
     detail = {"server_label": tool.get("server_label", ""), "approval_request_id": approval_request_id,
-              "output": None if failed else text, "error": MCP_ERROR if failed else None}  # fmt: skip
+              "output": None if failed else text, "error": mcp_error() if failed else None}  # fmt: skip
     call = Part("mcp_call", tuple(chunks(arguments, ARGUMENT_CHUNK)), name=str(MCP_TOOL["name"]), detail=detail)
     said = "The MCP tool failed." if failed else f"The MCP tool answered: {text}"
     return call, _message(said)
@@ -344,6 +344,14 @@ EVENTS: dict[str, EventMaker] = {
     "shell_call_output": _shell_output_events,
     "apply_patch_call": _no_events,
 }
+
+
+@cache
+def mcp_error() -> dict[str, Any] | str:
+    """A failed MCP call's `error` as the pinned spec has it: OpenAI's object where the spec defines one
+    (`MCPToolCallError`), its message where an older spec has a string."""
+    schemas = bundle().get("components", {}).get("schemas", {})
+    return MCP_ERROR if "MCPToolCallError" in schemas else str(MCP_ERROR["message"])
 
 
 @cache
