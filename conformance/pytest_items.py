@@ -25,7 +25,7 @@ import pytest
 
 from respkit.conformance.cli import TargetUnreachable, UsageError
 from respkit.conformance.commands import replay_recordings
-from respkit.conformance.findings import Finding, Severity
+from respkit.conformance.findings import Finding, Severity, count, group
 from respkit.conformance.limits import current
 from respkit.conformance.live.commands import LOCAL_MODEL
 from respkit.conformance.live.runner import DEFAULT_CONCURRENCY, run_scenarios
@@ -34,7 +34,7 @@ from respkit.conformance.live.ws import for_transport
 from respkit.conformance.profiles import DEFAULT, Profile, ProfileError, load_profile
 from respkit.conformance.providers import ProvidersError, Target, load_providers
 from respkit.conformance.replay import Recording, RecordingError, Result, discover
-from respkit.conformance.reports import REPORT_OPTIONS, count, describe, write_reports
+from respkit.conformance.reports import REPORT_OPTIONS, describe, write_reports
 
 #: failures shown in one item's message (the reports keep them all)
 SHOWN = 20
@@ -305,11 +305,12 @@ class CheckItem(pytest.Item):
 
 
 def failure_text(results: list[Result], failed: list[Finding]) -> str:
-    """The failures as the reports describe them: the first SHOWN, then how many more."""
+    """The failures as the reports describe them, each root cause once: the first SHOWN, then how many more."""
     where = ", ".join(r.recording.display for r in results if r.failed)
-    shown = "\n\n".join(describe(f) for f in failed[:SHOWN])
-    more = f"\n\n... and {len(failed) - SHOWN} more (the reports have them all)" if len(failed) > SHOWN else ""
-    return f"{count(len(failed), 'conformance failure')} in {where}:\n\n{shown}{more}"
+    causes = group(failed)
+    shown = "\n\n".join(describe(g) for g in causes[:SHOWN])
+    more = f"\n\n... and {count(len(causes) - SHOWN, 'more root cause')}" if len(causes) > SHOWN else ""
+    return f"{count(len(causes), 'conformance failure')} in {where}:\n\n{shown}{more}"
 
 
 class RecordingItem(CheckItem):

@@ -125,8 +125,8 @@ def _reproduce(sent: Any, key_env: str) -> str:
 
 def _failure_message(failed: list[Any]) -> str:
     """Each root cause once: what, where, expected, received and the reproduce line."""
-    from respkit.conformance.findings import group
-    from respkit.conformance.reports import count, describe
+    from respkit.conformance.findings import count, group
+    from respkit.conformance.reports import describe
 
     causes = group(failed)
     shown = "\n".join(describe(g) for g in causes[:20])
