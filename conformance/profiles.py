@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from respkit.conformance.checks.context import Options
 from respkit.conformance.findings import Finding, Severity
 

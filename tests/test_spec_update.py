@@ -118,7 +118,7 @@ def test_a_copy_inside_the_repository_is_pinned_as_local(tmp_path: Path, capsys:
 
 def test_there_and_back_leaves_every_file_as_it_was(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_repo(tmp_path, SPEC, NEW_SHA)
-    assert main(["generate", "--config", str(root / "spec" / "respkit.yaml")]) == 0
+    assert main(["generate", "--force", "--config", str(root / "spec" / "respkit.yaml")]) == 0  # over the placeholder
     capsys.readouterr()
     before = snapshot(root)
     code, _, _ = update(root, PREVIOUS_SPEC, capsys)
