@@ -121,10 +121,17 @@ def _sse(url: str, body: dict[str, Any]) -> bytes:
     return answer.content
 
 
+@pytest.fixture
+def sdk(url: str) -> Iterator[openai.OpenAI]:
+    """The official client, closed after the test (an open pool's sockets warn when collected, elsewhere)."""
+    with openai.OpenAI(base_url=url, api_key=KEY, max_retries=0) as client:
+        yield client
+
+
 @pytest.mark.parametrize("name", BEHAVIOURS)
-def test_the_official_sdk_reads_each_behaviour(url: str, name: str) -> None:
+def test_the_official_sdk_reads_each_behaviour(sdk: openai.OpenAI, name: str) -> None:
     body, items, wanted = BEHAVIOURS[name]
-    client = openai.OpenAI(base_url=url, api_key=KEY, max_retries=0)
+    client = sdk
     events = list(client.responses.create(stream=True, **body))
     types = {e.type for e in events}
     assert wanted <= types, wanted - types
@@ -136,8 +143,8 @@ def test_the_official_sdk_reads_each_behaviour(url: str, name: str) -> None:
     assert [item.type for item in helped.output] == items
 
 
-def test_the_sdk_sees_what_each_item_holds(url: str) -> None:
-    client = openai.OpenAI(base_url=url, api_key=KEY, max_retries=0)
+def test_the_sdk_sees_what_each_item_holds(sdk: openai.OpenAI) -> None:
+    client = sdk
     code = client.responses.create(**BEHAVIOURS["code_interpreter"][0]).output[0]
     assert code.type == "code_interpreter_call" and code.outputs and code.outputs[0].type == "logs"
     assert code.outputs[0].logs == "print hello\n"
@@ -149,8 +156,8 @@ def test_the_sdk_sees_what_each_item_holds(url: str) -> None:
     assert shell[1].call_id == shell[0].call_id and shell[1].output[0].stdout == "say hi\n"
 
 
-def test_a_failed_stream_raises_in_the_sdk(url: str) -> None:
-    client = openai.OpenAI(base_url=url, api_key=KEY, max_retries=0)
+def test_a_failed_stream_raises_in_the_sdk(sdk: openai.OpenAI) -> None:
+    client = sdk
     with pytest.raises(openai.APIError, match="trigger: \\[fail\\]"):
         list(client.responses.create(model="gpt-4.1-mini", input="[fail] hi", stream=True))
 
