@@ -283,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--model", help="model to ask for (default: the profile's, else gpt-4.1-mini)")
     record.add_argument("--reasoning-model", help="model for the reasoning scenario (default: the profile's)")
     record.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for any answer or data")
+    record.add_argument(
+        "--scenario", action="append", metavar="NAME", help="record only this scenario; repeatable (default: all)"
+    )
     _bound_options(record, LIVE_BOUNDS)
     record.set_defaults(handler=_lazy("respkit.conformance.live.commands:record"))
 

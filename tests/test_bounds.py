@@ -167,10 +167,14 @@ def record_through(upstream: str, breakage: Breakage, out: Path, *args: str) -> 
 
 def test_record_keeps_a_large_body_whole_or_says_why_not(upstream: str, tmp_path: Path) -> None:
     big = breaks.on("json", breaks.padded(17 * 1024 * 1024))
-    assert record_through(upstream, big, tmp_path / "whole").returncode == 0
+    assert record_through(upstream, big, tmp_path / "whole", "--scenario", "text").returncode == 0
     (text,) = (tmp_path / "whole").glob("*_text_createResponse.json")
+    assert {p.name.split("_", 1)[1] for p in (tmp_path / "whole").iterdir()} == {  # --scenario: that one alone
+        "text_createResponse.json",
+        "text_createResponse.meta.yaml",
+    }
     assert text.stat().st_size == 17 * 1024 * 1024
-    small = record_through(upstream, big, tmp_path / "bounded", "--max-body-bytes", "1000000")
+    small = record_through(upstream, big, tmp_path / "bounded", "--scenario", "text", "--max-body-bytes", "1000000")
     assert small.returncode == 0, small.stderr
     assert not list((tmp_path / "bounded").glob("*_text_createResponse.*"))
     assert "not recorded: 00_text_createResponse: --max-body-bytes" in small.stderr
@@ -178,7 +182,8 @@ def test_record_keeps_a_large_body_whole_or_says_why_not(upstream: str, tmp_path
 
 def test_record_says_where_a_stream_was_cut(upstream: str, tmp_path: Path) -> None:
     endless = breaks.on("stream", breaks.endless)
-    result = record_through(upstream, endless, tmp_path / "rec", "--max-stream-bytes", "100000", "--deadline", "60")
+    args = ("--scenario", "text_stream", "--max-stream-bytes", "100000", "--deadline", "60")
+    result = record_through(upstream, endless, tmp_path / "rec", *args)
     assert result.returncode == 0, result.stderr
     (sidecar,) = (tmp_path / "rec").glob("*_text_stream_createResponse.meta.yaml")
     meta = yaml.safe_load(sidecar.read_text())
@@ -187,7 +192,8 @@ def test_record_says_where_a_stream_was_cut(upstream: str, tmp_path: Path) -> No
 
 
 def test_a_recording_holds_the_bytes_received(upstream: str, tmp_path: Path) -> None:
-    result = record_through(upstream, breaks.on("stream", breaks.not_utf8), tmp_path / "rec")
+    not_utf8 = breaks.on("stream", breaks.not_utf8)
+    result = record_through(upstream, not_utf8, tmp_path / "rec", "--scenario", "text_stream")
     assert result.returncode == 0, result.stderr
     (stream,) = (tmp_path / "rec").glob("*_text_stream_createResponse.sse")
     assert b"\xff" in stream.read_bytes()

@@ -231,7 +231,8 @@ def record(args: argparse.Namespace) -> int:
         named = Path(os.path.relpath(Path(args.profile).resolve(), out.resolve())).as_posix()
     with Recorder(out, (profile.name, named)) as recorder:
         with Session(args.base_url, key, args.api_key_env, timeout=args.timeout, keep_whole=True) as session:
-            run_scenarios(session, profile, *_models(args, profile, embedded=False), settle=recorder.add)
+            names = _scenarios(args.scenario)
+            run_scenarios(session, profile, *_models(args, profile, embedded=False), names, settle=recorder.add)
         written = recorder.finish()
     print(f"recorded {count(written, 'exchange')} into {out}")
     return EXIT_OK
