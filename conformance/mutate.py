@@ -6,6 +6,7 @@ events); a mutant is killed when it gets at least one failure under the recordin
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -63,7 +64,10 @@ def join_frames(frames: Frames) -> bytes:
     return "".join(f + "\n\n" for f in frames).encode("utf-8", "surrogateescape")
 
 
+@functools.lru_cache(maxsize=4096)
 def _data(frame: str) -> dict[str, Any] | None:
+    """The JSON object a frame's data holds (None: not one). Operators ask for the same frames many times
+    over, so each is parsed once; the value is shared, so an operator builds a changed copy, never edits it."""
     for line in frame.split("\n"):
         if line.startswith("data:"):
             try:
@@ -89,7 +93,7 @@ def _edit(frames: Frames, pos: int, key: str, change: Callable[[Any], Any]) -> F
         return None
     i = candidates[min(pos, len(candidates) - 1)]
     data = _data(frames[i]) or {}
-    data[key] = change(data[key])
+    data = {**data, key: change(data[key])}
     return [*frames[:i], _with_data(frames[i], data), *frames[i + 1 :]]
 
 
@@ -119,8 +123,7 @@ def renumber_sequence(frames: Frames, pos: int) -> Frames | None:
     if any("sequence_number" in (_data(f) or {}) for f in frames):
         return _edit(frames, pos, "sequence_number", lambda n: n + 2 if isinstance(n, int) else 0)
     i = _json_frames(frames)[pos]
-    data = _data(frames[i]) or {}
-    data["sequence_number"] = 0
+    data = {**(_data(frames[i]) or {}), "sequence_number": 0}
     return [*frames[:i], _with_data(frames[i], data), *frames[i + 1 :]]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from respkit.generator.config import REPO_ROOT, display_path, load_config
 from respkit.generator.errors import SpecError
 from respkit.generator.output import compare_tree, foreign, write_tree
-from respkit.generator.pipeline import HEADER_MARK, prepare, render
+from respkit.generator.pipeline import HEADER_MARK, file_names, prepare, render
 
 GENERATED = REPO_ROOT / "generated"  # the default config's; another config writes next to its own spec/
 
@@ -49,9 +49,13 @@ def generate(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise _usage(f"--out {args.out}: not a folder")
     config = load_config(Path(args.config) if args.config else None)
+    target = Path(args.out) / package if args.out else config.root / "generated"
+    strangers = [] if args.force or args.check else foreign(target, file_names(), HEADER_MARK)
+    if strangers:  # said before the spec is read and the package rendered
+        shown = ", ".join(strangers[:5]) + (f" and {len(strangers) - 5} more" if len(strangers) > 5 else "")
+        raise _usage(f"{display_path(target)} holds files respkit did not write ({shown}): move them, or --force")
     prepared = prepare(config, args.spec)
     files = render(prepared, package)
-    target = Path(args.out) / package if args.out else config.root / "generated"
     _tell_moot(prepared.moot)
     if args.check:
         stale = compare_tree(target, files)
@@ -68,10 +72,6 @@ def generate(args: argparse.Namespace) -> int:
             print(f"  {item.reason:8} {display_path(target)}/{item.path}")
         print(f"regenerate with: {_again(args)}")
         return 1
-    strangers = [] if args.force else foreign(target, files, HEADER_MARK)
-    if strangers:
-        shown = ", ".join(strangers[:5]) + (f" and {len(strangers) - 5} more" if len(strangers) > 5 else "")
-        raise _usage(f"{display_path(target)} holds files respkit did not write ({shown}): move them, or --force")
     write_tree(target, files)
     print(f"wrote {len(files)} files to {display_path(target)} (spec sha256 {prepared.spec.sha256[:12]})")
     return 0

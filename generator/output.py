@@ -6,6 +6,7 @@ import difflib
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def write_tree(target: Path, files: dict[str, str]) -> None:
         raise
 
 
-def foreign(target: Path, files: dict[str, str], mark: str) -> list[str]:
+def foreign(target: Path, files: Collection[str], mark: str) -> list[str]:
     """Files under ``target`` that writing ``files`` would delete and respkit did not write: not among
     ``files``, without ``mark`` in their first line, not a bytecode cache."""
     if not target.is_dir():

@@ -11,7 +11,7 @@ from respkit.generator import overlay as overlays
 from respkit.generator.closure import closure, dangling_refs
 from respkit.generator.config import Config, display_path
 from respkit.generator.errors import SpecError
-from respkit.generator.models import codegen_version, render_models
+from respkit.generator.models import MORE_MODULE, codegen_version, render_models
 from respkit.generator.overlay import Action, Moot, Overlay
 from respkit.generator.source import OFFLINE_HINT, Spec, is_url, load_spec
 from respkit.generator.spec_view import operations, stream_event_types
@@ -114,6 +114,12 @@ def _entries(prepared: Prepared, items: tuple[Overlay, ...]) -> list[dict[str, A
                 }
             )
     return out
+
+
+def file_names() -> frozenset[str]:
+    """The files `render` makes, known before it runs: what a target holds beyond them is found first."""
+    made = {"models.py", f"{MORE_MODULE}.py", "schema.json", "py.typed", "manifest.json"}
+    return frozenset(made | {t.name.removesuffix(".jinja") for t in TEMPLATES.glob("*.jinja")})
 
 
 def render(prepared: Prepared, package: str = "generated") -> dict[str, str]:

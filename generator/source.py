@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from respkit.generator.cache import cache_root, keep_parsed, load_parsed
 from respkit.generator.config import display_path
 from respkit.generator.errors import SpecError
 
@@ -110,9 +111,12 @@ _PARSED_KEPT = 4
 def parse(source: str, data: bytes) -> dict[str, Any]:
     from respkit.conformance.limits import current
 
-    digest = f"{hashlib.sha256(data).hexdigest()}/{current().max_yaml_nodes}"  # parsed under this bound
+    digest = f"{hashlib.sha256(data).hexdigest()}.{current().max_yaml_nodes}"  # parsed under this bound
     if digest not in _PARSED:
-        document = _parse(source, data)
+        document = load_parsed(digest)
+        if document is None:
+            document = _parse(source, data)
+            keep_parsed(digest, document)
         while len(_PARSED) >= _PARSED_KEPT:
             del _PARSED[next(iter(_PARSED))]
         _PARSED[digest] = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
@@ -220,9 +224,7 @@ def keep_verified(source: str, sha256: str) -> None:
 
 def cache_dir() -> Path:
     """Where verified copies of pinned specs are kept (`RESPKIT_CACHE_DIR`, else the user's cache folder)."""
-    import platformdirs
-
-    return Path(os.environ.get("RESPKIT_CACHE_DIR") or platformdirs.user_cache_dir("respkit")) / "specs"
+    return cache_root() / "specs"
 
 
 def _cached(sha256: str) -> tuple[str, bytes] | None:

@@ -13,7 +13,7 @@ import pytest
 
 from respkit.generator.config import load_config
 from respkit.generator.output import compare_tree, write_tree
-from respkit.generator.pipeline import HEADER_MARK, prepare, render
+from respkit.generator.pipeline import HEADER_MARK, file_names, prepare, render
 from tests.paths import REPO, SPEC
 
 
@@ -41,6 +41,10 @@ def test_generated_tree_matches_the_spec(tmp_path: Path) -> None:
     if stale:
         diffs = "\n".join(s.diff or f"{s.reason}: {s.path}" for s in stale)
         pytest.fail(f"generated/ is stale; regenerate with `respkit generate`\n{diffs[:6000]}")
+
+
+def test_the_files_known_before_rendering_are_the_files_rendered(rendered: dict[str, str]) -> None:
+    assert file_names() == set(rendered)  # what `generate` checks a target against before it renders
 
 
 def test_every_generated_file_carries_the_header(rendered: dict[str, str]) -> None:

@@ -37,6 +37,7 @@ from respkit.conformance.live.session import Exchange, Session
 from respkit.conformance.profiles import Profile
 from respkit.conformance.replay import Recording, Result
 from respkit.conformance.schema import default_validators
+from respkit.generator.cache import cache_root
 
 #: the seed of every operation's cases, unless `--seed` says otherwise
 SEED = 20261125
@@ -102,10 +103,8 @@ def _cache_file(examples: int, seed: int) -> Path:
     """Where the cases of this spec, seed, count and versions are kept."""
     from importlib.metadata import version
 
-    import platformdirs
-
     key = json.dumps([_openapi(), seed, examples, version("schemathesis"), version("hypothesis")], sort_keys=True)
-    folder = Path(os.environ.get("RESPKIT_CACHE_DIR") or platformdirs.user_cache_dir("respkit")) / "cases"
+    folder = cache_root() / "cases"
     return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
 
 
