@@ -1,10 +1,12 @@
-"""respkit's user cache (`RESPKIT_CACHE_DIR`, else the user's cache folder), and the parsed specs kept in it.
+"""respkit's user cache (`RESPKIT_CACHE_DIR`, else the user's cache folder), and the work kept in it.
 
-libyaml takes about two seconds over the 3 MB upstream spec, and every command that generates, diffs or
-moves the pin reads it; a parse kept by the sha256 of the spec's bytes loads in a few hundredths of a
-second. An entry is plain data (what a safe YAML load makes: mappings, lists, scalars, dates) pickled, with
-the sha256 of its own bytes in front: one that does not verify, or holds anything but plain data, is
-ignored and parsed again. At most `KEPT` entries are kept; the least recently written go first."""
+Two steps of `generate` are pure functions of their input and take seconds: libyaml's parse of the 3 MB
+upstream spec (~2 s) and datamodel-code-generator's models (~4 s). Each is kept by a key that covers all
+it depends on (`parsed`: the spec's sha256; `models`: see `generator.models`), so the next command that
+reads the same spec, or renders the same closure, loads it in hundredths of a second. Every entry carries
+the sha256 of its own bytes: one that does not verify is ignored and the work done again. A parse is plain
+data (what a safe YAML load makes: mappings, lists, scalars, dates) pickled, and an entry naming any other
+class is refused. At most `KEPT` entries of each kind are kept; the least recently written go first."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-#: parsed specs kept; each is about the size of its spec (bounded by `--max-spec-bytes`)
+#: entries kept of each kind; each is about the size of its spec (bounded by `--max-spec-bytes`)
 KEPT = 8
 #: what a safe YAML load makes beyond builtins, the only classes an entry may name
 _PLAIN = {("datetime", name): getattr(datetime, name) for name in ("date", "datetime", "time", "timedelta", "timezone")}
@@ -31,10 +33,35 @@ def cache_root() -> Path:
     return Path(os.environ.get("RESPKIT_CACHE_DIR") or platformdirs.user_cache_dir("respkit"))
 
 
-def _entry(key: str) -> Path:
-    """Where the parse with this key is kept; the interpreter's version is part of it (pickles of builtins
-    are portable, but a cache shared by two Pythons should not have them overwrite each other's)."""
-    return cache_root() / "parsed" / f"{key}.py{sys.version_info[0]}{sys.version_info[1]}"
+def _entry(kind: str, key: str) -> Path:
+    """Where the entry of this kind and key is kept; the interpreter's version is part of it (a cache shared
+    by two Pythons should not have them overwrite each other's)."""
+    return cache_root() / kind / f"{key}.py{sys.version_info[0]}{sys.version_info[1]}"
+
+
+def load_entry(kind: str, key: str) -> bytes | None:
+    """The bytes kept under ``kind``/``key``, or None (none kept, or an entry that does not verify)."""
+    try:
+        data = _entry(kind, key).read_bytes()
+    except OSError:
+        return None
+    digest, payload = data[:32], data[32:]
+    return payload if hashlib.sha256(payload).digest() == digest else None
+
+
+def keep_entry(kind: str, key: str, payload: bytes) -> None:
+    """Keep ``payload`` under ``kind``/``key`` behind its sha256 (written aside, then moved: a reader never
+    sees half an entry); a cache that cannot be written only costs the next run the work."""
+    path = _entry(kind, key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".entry.", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, path)
+        _prune(path.parent)
+    except OSError:
+        return
 
 
 class _PlainData(pickle.Unpickler):
@@ -48,12 +75,8 @@ class _PlainData(pickle.Unpickler):
 
 def load_parsed(key: str) -> dict[str, Any] | None:
     """The document kept under ``key``, or None (none kept, or an entry that does not verify)."""
-    try:
-        data = _entry(key).read_bytes()
-    except OSError:
-        return None
-    digest, payload = data[:32], data[32:]
-    if hashlib.sha256(payload).digest() != digest:
+    payload = load_entry("parsed", key)
+    if payload is None:
         return None
     try:
         document = _PlainData(io.BytesIO(payload)).load()
@@ -63,19 +86,12 @@ def load_parsed(key: str) -> dict[str, Any] | None:
 
 
 def keep_parsed(key: str, document: dict[str, Any]) -> None:
-    """Keep a parse under ``key`` (written aside, then moved: a reader never sees half an entry); a cache
-    that cannot be written only costs the next run the parse."""
-    path = _entry(key)
+    """Keep a parse under ``key``."""
     try:
         payload = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".parsed.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(hashlib.sha256(payload).digest() + payload)
-        os.replace(tmp, path)
-        _prune(path.parent)
-    except (OSError, pickle.PicklingError):
+    except pickle.PicklingError:
         return
+    keep_entry("parsed", key, payload)
 
 
 def _prune(folder: Path) -> None:

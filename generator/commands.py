@@ -50,11 +50,11 @@ def generate(args: argparse.Namespace) -> int:
         raise _usage(f"--out {args.out}: not a folder")
     config = load_config(Path(args.config) if args.config else None)
     target = Path(args.out) / package if args.out else config.root / "generated"
+    prepared = prepare(config, args.spec)
     strangers = [] if args.force or args.check else foreign(target, file_names(), HEADER_MARK)
-    if strangers:  # said before the spec is read and the package rendered
+    if strangers:  # said before the package is rendered (the spec's own problems come first)
         shown = ", ".join(strangers[:5]) + (f" and {len(strangers) - 5} more" if len(strangers) > 5 else "")
         raise _usage(f"{display_path(target)} holds files respkit did not write ({shown}): move them, or --force")
-    prepared = prepare(config, args.spec)
     files = render(prepared, package)
     _tell_moot(prepared.moot)
     if args.check:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
+from respkit.generator.cache import keep_entry, load_entry
 from respkit.generator.sdk_properties import add_properties, strip_sdk_properties
 
 # The options are part of the generated output's contract: change one and regenerate.
@@ -72,18 +75,43 @@ def render_models(document: dict[str, Any], header: str) -> dict[str, str]:
 
 def generate_models(document: dict[str, Any], header: str) -> str:
     """Generate the models module's source for an OpenAPI document."""
+    text = json.dumps(document, sort_keys=True)
+    key = _models_key(text, header)
+    code = _GENERATED.get(key)
+    if code is None:
+        kept = load_entry("models", key)
+        code = kept.decode("utf-8") if kept is not None else _codegen(text, header)
+        if kept is None:
+            keep_entry("models", key, code.encode("utf-8"))
+        _GENERATED.clear()  # one kept in memory: a command renders one closure, a test session a few
+        _GENERATED[key] = code
+    return defer_builds(code)
+
+
+#: datamodel-code-generator's output for the last input of this process, by `_models_key`
+_GENERATED: dict[str, str] = {}
+
+
+def _models_key(text: str, header: str) -> str:
+    """Everything datamodel-code-generator's output depends on: the document, the header, the options,
+    its version and Python's (the formatter is its builtin one, set by CODEGEN_OPTIONS alone)."""
+    parts = [text, header, MYPY_DIRECTIVE, CODEGEN_OPTIONS, codegen_version(), sys.version_info[:2]]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _codegen(text: str, header: str) -> str:
     import datamodel_code_generator as dcg
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         code = dcg.generate(
-            json.dumps(document, sort_keys=True),
+            text,
             custom_file_header=f"{header}\n{MYPY_DIRECTIVE}",
             settings_path=Path(__file__).parent,
             **CODEGEN_OPTIONS,
         )
     assert isinstance(code, str)
-    return defer_builds(code)
+    return code
 
 
 # How the models read values, beyond the spec's types (applied to the models' copy of the document only):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.paths import PREVIOUS_SPEC, REPO, SPEC
+from tests.paths import PREVIOUS_SPEC, REPO, SPEC, private_cache
 
 FOLDERS = ("conformance", "generator", "generated", "spec")
 
@@ -21,7 +21,7 @@ def _copy(root: Path) -> dict[str, str]:
     """A copy of respkit's folders under ``root``/respkit, imported instead of the checkout's."""
     for folder in FOLDERS:
         shutil.copytree(REPO / folder, root / "respkit" / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    return {**os.environ, "PYTHONPATH": str(root), "RESPKIT_CACHE_DIR": str(root / "cache")}
+    return {**os.environ, "PYTHONPATH": str(root), "RESPKIT_CACHE_DIR": str(private_cache(root / "cache"))}
 
 
 def _respkit(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -18,17 +18,18 @@ from respkit.generator import changelog, staging
 from respkit.generator.errors import SpecError
 from respkit.generator.output import write_tree
 from respkit.generator.pin import pin_lines, put_lines, repin
-from tests.paths import PREVIOUS_SPEC, REPO, SPEC
+from tests.paths import PREVIOUS_SPEC, REPO, SPEC, private_cache
 
 NEW_SHA = "db5d7478feae10b4d331834c60d9765a8aa042e38419f9b1694288c11aa8ebc8"
 OLD_SHA = "74cbcf73838f4cd7e209b2d3f2e9ddc9fa155f21a44360b6fac7646a6d4f5f8b"
 
 
 @pytest.fixture(autouse=True)
-def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test its own spec cache: what an update keeps there is seen by that test alone."""
-    monkeypatch.setenv("RESPKIT_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+    folder = private_cache(tmp_path_factory.mktemp("cache"))
+    monkeypatch.setenv("RESPKIT_CACHE_DIR", str(folder))
+    return folder
 
 
 def copy_repo(tmp_path: Path, spec: Path, sha: str) -> Path:

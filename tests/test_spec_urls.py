@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from respkit.conformance.cli import main
-from tests.paths import SPEC
+from tests.paths import SPEC, private_cache
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -69,7 +69,8 @@ def test_a_failed_fetch_is_one_line(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("RESPKIT_CACHE_DIR", str(tmp_path / "empty-cache"))  # no cached copy to fall back on
+    # no cached copy to fall back on
+    monkeypatch.setenv("RESPKIT_CACHE_DIR", str(private_cache(tmp_path / "empty-cache")))
     url = f"{spec_server}/nope.yaml" if where == "missing" else f"http://127.0.0.1:{_closed_port()}/spec.yaml"
     out = tmp_path / "out"
     assert main(["generate", "--spec", url, "--out", str(out)]) == 2
@@ -81,7 +82,7 @@ def test_a_failed_fetch_is_one_line(
 def test_a_fetched_spec_is_cached_by_sha256_and_the_next_run_works_offline(
     spec_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("RESPKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("RESPKIT_CACHE_DIR", str(private_cache(tmp_path / "cache")))
     out = tmp_path / "out"
     assert main(["generate", "--spec", f"{spec_server}/{SPEC.name}", "--out", str(out), "--package", "mine"]) == 0
     [kept] = (tmp_path / "cache" / "specs").glob("*/*")

@@ -1,5 +1,6 @@
-"""Parsed specs kept in the user cache: a kept parse is what libyaml gives, an entry that does not verify
-or names anything but plain data is parsed again, and the cache keeps at most `KEPT` entries."""
+"""The user cache: a kept parse is what libyaml gives, kept models are what datamodel-code-generator gives
+for the same input (and only for it), an entry that does not verify or names anything but plain data is
+done again, and the cache keeps at most `KEPT` entries of each kind."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from respkit.generator import cache, source
+from respkit.generator import cache, models, source
 
 SPEC_TEXT = b"openapi: 3.1.0\ninfo: {title: t, version: 2026-06-01}\npaths: {/responses: {}}\nx-codes: {200: ok}\n"
 
@@ -18,7 +19,8 @@ SPEC_TEXT = b"openapi: 3.1.0\ninfo: {title: t, version: 2026-06-01}\npaths: {/re
 @pytest.fixture(autouse=True)
 def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("RESPKIT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(source, "_PARSED", {})  # nothing from this process's own memo
+    monkeypatch.setattr(source, "_PARSED", {})  # nothing from this process's own memos
+    monkeypatch.setattr(models, "_GENERATED", {})
     return tmp_path / "cache" / "parsed"
 
 
@@ -59,3 +61,34 @@ def test_the_cache_keeps_at_most_kept_entries(own_cache: Path) -> None:
     for n in range(cache.KEPT + 3):
         _parse(SPEC_TEXT + f"x-n: {n}\n".encode())
     assert len(list(own_cache.iterdir())) == cache.KEPT
+
+
+TINY = {
+    "openapi": "3.1.0",
+    "info": {"title": "t", "version": "1"},
+    "paths": {},
+    "components": {"schemas": {"Thing": {"type": "object", "properties": {"name": {"type": "string"}}}}},
+}
+
+
+def test_models_are_generated_once_per_input(monkeypatch: pytest.MonkeyPatch, own_cache: Path) -> None:
+    runs: list[str] = []
+    real = models._codegen
+
+    def counted(text: str, header: str) -> str:
+        runs.append(header)
+        return real(text, header)
+
+    monkeypatch.setattr(models, "_codegen", counted)
+    first = models.generate_models(TINY, "# one")
+    models._GENERATED.clear()  # a new process: what is on disk
+    assert models.generate_models(TINY, "# one") == first and runs == ["# one"]
+    assert "class Thing(" in first
+    models.generate_models(TINY, "# two")  # another header: generated
+    models.generate_models({**TINY, "info": {"title": "u", "version": "1"}}, "# one")  # another document
+    assert runs == ["# one", "# two", "# one"]
+    monkeypatch.setattr(models, "CODEGEN_OPTIONS", {**models.CODEGEN_OPTIONS, "use_double_quotes": False})
+    models.generate_models(TINY, "# one")  # other options: generated
+    monkeypatch.setattr(models, "codegen_version", lambda: "0.0.0")
+    models.generate_models(TINY, "# one")  # another version of datamodel-code-generator: generated
+    assert len(runs) == 5
