@@ -17,13 +17,12 @@ from tests.paths import REPO
 def mypy(*arguments: str) -> subprocess.CompletedProcess[str]:
     """mypy --strict with `respkit.generated` laid out as installed: the editable install maps the folder
     through an import hook, which mypy does not run, so a link tree `respkit/*` stands in
-    (GENERATED in `arguments` names it)."""
+    (an argument `respkit/NAME` names the folder NAME through it)."""
     with tempfile.TemporaryDirectory() as tree:
         (Path(tree) / "respkit").mkdir()
         for folder in ("conformance", "generator", "generated", "spec"):
             (Path(tree) / "respkit" / folder).symlink_to(REPO / folder, target_is_directory=True)
-        linked = str(Path(tree) / "respkit" / "generated")
-        arguments = tuple(linked if a == "GENERATED" else a for a in arguments)
+        arguments = tuple(str(Path(tree) / a) if a.startswith("respkit/") else a for a in arguments)
         return subprocess.run(
             [
                 sys.executable,
@@ -43,26 +42,53 @@ def mypy(*arguments: str) -> subprocess.CompletedProcess[str]:
         )
 
 
-@pytest.mark.slow
-def test_generated_package_and_user_script_type_check() -> None:
-    result = mypy("GENERATED", "tests/typed_user_script.py")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Success: no issues found" in result.stdout
+WRONG_CALLS = "wrong_calls.py"
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, list[str]]]:
+    """One mypy --strict run over respkit itself, the generated package, the typed user script and a copy of
+    that script with two wrong calls (one run: mypy analyses what they share once): its output, and its
+    error lines by file (the wrong calls' file by its bare name)."""
+    wrong = tmp_path_factory.mktemp("wrong") / WRONG_CALLS
+    text = (REPO / "tests" / "typed_user_script.py").read_text()
+    text = text.replace('service_tier="auto"', 'service_tier="sometimes"')
+    wrong.write_text(f"{text}\n\ndef _wrong() -> None:\n    ResponsesClient().responses.retrieve(42)\n")
+    args = ("respkit/conformance", "respkit/generator", "respkit/generated", "tests/typed_user_script.py")
+    result = mypy(*args, str(wrong))
+    errors: dict[str, list[str]] = {}
+    for line in result.stdout.splitlines():
+        where, _, rest = line.partition(":")
+        if rest and (": error:" in line or ": note:" in line):
+            errors.setdefault(WRONG_CALLS if where.endswith(WRONG_CALLS) else where, []).append(line)
+    assert errors or result.returncode == 0, output_of(result)  # no error line: mypy must have passed
+    return output_of(result), errors
+
+
+def output_of(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
 
 
 @pytest.mark.slow
-def test_a_wrong_call_is_caught(tmp_path: object) -> None:
-    wrong = REPO / "tests" / "typed_user_script.py"
-    text = wrong.read_text().replace('service_tier="auto"', 'service_tier="sometimes"')
-    source = f"{text}\n\ndef _wrong() -> None:\n    ResponsesClient().responses.retrieve(42)\n"
-    result = mypy("-c", source)
-    assert result.returncode == 1
-    assert 'No overload variant of "create"' in result.stdout
-    assert 'Argument 1 to "retrieve"' in result.stdout or 'No overload variant of "retrieve"' in result.stdout
+@pytest.mark.xdist_group("mypy")
+def test_respkit_itself_type_checks_strictly(checked: tuple[str, dict[str, list[str]]]) -> None:
+    output, errors = checked
+    assert "Found" in output or "Success" in output, output  # mypy ran to the end
+    assert not [w for w in errors if "conformance" in w or "generator" in w], output
 
 
 @pytest.mark.slow
-def test_respkit_itself_type_checks_strictly() -> None:
-    result = mypy("-p", "respkit.conformance", "-p", "respkit.generator")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Success: no issues found" in result.stdout
+@pytest.mark.xdist_group("mypy")
+def test_generated_package_and_user_script_type_check(checked: tuple[str, dict[str, list[str]]]) -> None:
+    output, errors = checked
+    assert "Found" in output or "Success" in output, output
+    assert list(errors) == [WRONG_CALLS], output  # every error is in the wrong calls' file
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("mypy")
+def test_a_wrong_call_is_caught(checked: tuple[str, dict[str, list[str]]]) -> None:
+    output, errors = checked
+    found = "\n".join(errors.get(WRONG_CALLS, []))
+    assert 'No overload variant of "create"' in found, output
+    assert 'Argument 1 to "retrieve"' in found or 'No overload variant of "retrieve"' in found, output
