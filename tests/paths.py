@@ -26,3 +26,13 @@ def private_cache(folder: Path) -> Path:
         (shared / kind).mkdir(parents=True, exist_ok=True)
         (folder / kind).symlink_to(shared / kind, target_is_directory=True)
     return folder
+
+
+def pytest_env(**extra: str) -> dict[str, str]:
+    """The environment of a pytest run in a fresh process: this one's, except that pytest may keep the
+    modules it rewrites for assertions (every module of an installed plugin's distribution: schemathesis,
+    hypothesis), which PYTHONDONTWRITEBYTECODE forbids it: rewritten anew, they cost each run ~3 s of start."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **extra}

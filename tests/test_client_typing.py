@@ -70,7 +70,6 @@ def output_of(result: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("mypy")
 def test_respkit_itself_type_checks_strictly(checked: tuple[str, dict[str, list[str]]]) -> None:
     output, errors = checked
     assert "Found" in output or "Success" in output, output  # mypy ran to the end
@@ -78,7 +77,6 @@ def test_respkit_itself_type_checks_strictly(checked: tuple[str, dict[str, list[
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("mypy")
 def test_generated_package_and_user_script_type_check(checked: tuple[str, dict[str, list[str]]]) -> None:
     output, errors = checked
     assert "Found" in output or "Success" in output, output
@@ -86,7 +84,6 @@ def test_generated_package_and_user_script_type_check(checked: tuple[str, dict[s
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("mypy")
 def test_a_wrong_call_is_caught(checked: tuple[str, dict[str, list[str]]]) -> None:
     output, errors = checked
     found = "\n".join(errors.get(WRONG_CALLS, []))

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.paths import pytest_env
+
 USER_TESTS = """
 import httpx
 
@@ -35,7 +37,7 @@ def test_the_plugin_passes_conformant_traffic_and_fails_broken_traffic(tmp_path:
     (tmp_path / "test_user.py").write_text(USER_TESTS)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_user.py")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=pytest_env(),
     )  # fmt: skip
     assert "1 failed, 2 passed" in result.stdout, result.stdout[-3000:]
     assert "test_a_broken_body_fails" in result.stdout and "response_matches_schema" in result.stdout

@@ -5,14 +5,15 @@ process, as a team would run them: each item's verdict is the one `respkit repla
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -25,7 +26,7 @@ from respkit.conformance.providers import ProvidersError, load_providers
 from respkit.conformance.recordings import HERE as BUNDLED
 from respkit.conformance.replay import Result
 from respkit.conformance.server import run_server
-from tests.paths import CORPUS, REPO
+from tests.paths import CORPUS, REPO, pytest_env
 
 KEY = "sk-respkit-scaleout-4b3a29180716"
 MODEL, REASONING = "gpt-4.1-mini", "o4-mini"
@@ -34,7 +35,7 @@ MODEL, REASONING = "gpt-4.1-mini", "o4-mini"
 def pytest_run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """pytest in a fresh process, in a folder without tests, with two xdist workers and a JUnit report."""
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "xdist", "-n", "2", "-q"]
-    env = {**os.environ, "SCALEOUT_KEY": KEY}
+    env = pytest_env(SCALEOUT_KEY=KEY)
     return subprocess.run(
         [*command, "--junitxml", str(cwd / "junit.xml"), *args],
         cwd=cwd, capture_output=True, text=True, timeout=600, env=env,
@@ -52,56 +53,42 @@ def outcomes(junit: Path) -> dict[str, tuple[str, str]]:
     return found
 
 
-def report(folder: Path) -> dict[str, bool]:
-    """The merged JSON report: each recording's resolved path and whether it failed."""
-    data = json.loads((folder / "respkit-pytest.json").read_text(encoding="utf-8"))
-    return {str((folder.parent / e["recording"]).resolve()): _failed(e) for e in data["recordings"]}
+@dataclass(frozen=True)
+class Ran:
+    """A pytest run of respkit's items: its process, each item's (outcome, message) and the merged report."""
+
+    process: subprocess.CompletedProcess[str]
+    items: dict[str, tuple[str, str]]
+    entries: list[dict[str, Any]]
+
+    def verdicts(self, prefix: str) -> dict[str, str]:
+        """The outcome of each item whose id starts with ``prefix``, by the rest of its id."""
+        return {name.removeprefix(prefix): v[0] for name, v in self.items.items() if name.startswith(prefix)}
+
+    def failed_by_path(self, folder: Path) -> dict[str, bool]:
+        """The merged report's recordings under ``folder``: each one's resolved path and whether it failed."""
+        found = {}
+        for entry in self.entries:
+            path = (self.process_dir / entry["recording"]).resolve()
+            if path.is_relative_to(folder.resolve()):
+                found[str(path)] = any(f["severity"] == "failure" for f in entry["findings"])
+        return found
+
+    @property
+    def process_dir(self) -> Path:
+        return Path(self.process.args[self.process.args.index("--junitxml") + 1]).parent
 
 
-def _failed(entry: dict[str, object]) -> bool:
-    return any(f["severity"] == "failure" for f in entry["findings"])  # type: ignore[attr-defined, index]
+def ran(cwd: Path, *args: str) -> Ran:
+    result = pytest_run(cwd, *args, "--respkit-report-dir", str(cwd / "rep"))
+    report = cwd / "rep" / "respkit-pytest.json"
+    entries = json.loads(report.read_text(encoding="utf-8"))["recordings"] if report.exists() else []
+    return Ran(result, outcomes(cwd / "junit.xml"), entries)
 
 
 def expected(paths: list[Path]) -> dict[str, bool]:
     """What `respkit replay` says of each recording: its resolved path and whether it failed."""
     return {str(r.recording.path.resolve()): r.failed for r in replay_recordings(paths)}
-
-
-def assert_same_as_replay(folder: Path, tmp_path: Path) -> None:
-    result = pytest_run(tmp_path, "--respkit-replay", str(folder), "--respkit-report-dir", str(tmp_path / "rep"))
-    want = expected([folder])
-    failed = sum(want.values())
-    assert result.returncode == (1 if failed else 0), result.stdout[-3000:] + result.stderr[-2000:]
-    assert f"{len(want) - failed} passed" in result.stdout, result.stdout[-2000:]
-    assert len(outcomes(tmp_path / "junit.xml")) == len(want)
-    assert report(tmp_path / "rep") == want  # both workers' results, merged on the controller
-
-
-@pytest.mark.slow
-def test_the_bundled_recordings_spread_over_two_workers_as_replay_checks_them(tmp_path: Path) -> None:
-    assert_same_as_replay(BUNDLED, tmp_path)
-
-
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus (../shared/corpus) is absent")
-@pytest.mark.slow
-def test_the_shared_corpus_spreads_over_two_workers_as_replay_checks_it(tmp_path: Path) -> None:
-    assert_same_as_replay(CORPUS, tmp_path)
-
-
-@pytest.mark.slow
-def test_a_broken_recording_fails_its_item_with_the_check_id(tmp_path: Path) -> None:
-    folder = tmp_path / "broken" / "openai"  # the folder's name is the profile, as in the bundled layout
-    shutil.copytree(BUNDLED / "openai", folder)
-    body = (folder / "text_input.json").read_bytes()
-    (folder / "text_input.json").write_bytes(body.replace(b'"status"', b'"statu"'))
-    [broken] = [r for r in replay_recordings([folder]) if r.failed]
-    checks = {f.check for f in broken.findings if f.fails}
-    result = pytest_run(tmp_path, "--respkit-replay", str(tmp_path / "broken"))
-    assert result.returncode == 1 and "1 failed" in result.stdout, result.stdout[-3000:]
-    verdicts = outcomes(tmp_path / "junit.xml")
-    outcome, message = verdicts["replay::broken/openai/text_input.json"]
-    assert outcome == "failure" and checks and all(c in message for c in checks), message
-    assert [v for v in verdicts.values() if v[0] != "passed"] == [(outcome, message)]
 
 
 @pytest.fixture(scope="module")
@@ -121,18 +108,18 @@ def _verdict(result: Result) -> str:
     return "failure" if result.failed else "skipped" if result.recording.skipped else "passed"
 
 
-@pytest.mark.slow
-def test_a_base_url_makes_one_item_per_scenario_with_the_checks_verdicts(tmp_path: Path, faithful: str) -> None:
+# Two pytest runs (each a fresh process with two xdist workers) hold every item the tests below read: the
+# items a team's gate passes (the bundled recordings, the shared corpus, a conformant server's scenarios),
+# and the items that must fail among others (a broken recording, a providers file with a broken target).
+
+
+@pytest.fixture(scope="module")
+def passing(tmp_path_factory: pytest.TempPathFactory, faithful: str) -> Ran:
+    cwd = tmp_path_factory.mktemp("passing")
+    folders = [BUNDLED, *([CORPUS] if CORPUS.is_dir() else [])]
+    replay = [a for folder in folders for a in ("--respkit-replay", str(folder))]
     target = ["--respkit-base-url", faithful, "--respkit-api-key-env", "SCALEOUT_KEY"]
-    listed = pytest_run(tmp_path, *target, "--collect-only")
-    ids = [line for line in listed.stdout.splitlines() if line.startswith("respkit::")]
-    assert ids == [f"respkit::live::{n}[openai]" for n in [*for_transport("http"), "schemathesis"]], listed.stdout
-    result = pytest_run(tmp_path, *target, "--respkit-reasoning-model", REASONING, "--respkit-no-schemathesis")
-    got = {
-        name.removeprefix("live::").removesuffix("[openai]"): v[0]
-        for name, v in outcomes(tmp_path / "junit.xml").items()
-    }
-    assert got == engine(faithful, "openai"), result.stdout[-3000:]
+    return ran(cwd, *replay, *target, "--respkit-reasoning-model", REASONING, "--respkit-no-schemathesis")
 
 
 PROVIDERS = """
@@ -151,29 +138,97 @@ targets:
 """
 
 
+@pytest.fixture(scope="module")
+def broken_server() -> Iterator[str]:
+    with run_server(quirks="no-terminal", api_keys={KEY}) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def failing(tmp_path_factory: pytest.TempPathFactory, faithful: str, broken_server: str) -> Ran:
+    cwd = tmp_path_factory.mktemp("failing")
+    folder = cwd / "broken" / "openai"  # the folder's name is the profile, as in the bundled layout
+    shutil.copytree(BUNDLED / "openai", folder)
+    body = (folder / "text_input.json").read_bytes()
+    (folder / "text_input.json").write_bytes(body.replace(b'"status"', b'"statu"'))
+    (cwd / "providers.yaml").write_text(PROVIDERS.format(faithful=faithful, broken=broken_server))
+    return ran(cwd, "--respkit-replay", str(cwd / "broken"), "--respkit-providers", "providers.yaml")
+
+
+def assert_same_as_replay(run: Ran, folder: Path) -> None:
+    want = expected([folder])
+    got = run.verdicts(f"replay::{folder.name}/")
+    assert len(got) == len(want) and sum(v == "failure" for v in got.values()) == sum(want.values()), got
+    assert run.failed_by_path(folder) == want  # both workers' results, merged on the controller
+
+
 @pytest.mark.slow
-def test_a_providers_file_makes_a_matrix_of_targets_and_profiles(tmp_path: Path, faithful: str) -> None:
-    with run_server(quirks="no-terminal", api_keys={KEY}) as broken:
-        (tmp_path / "providers.yaml").write_text(PROVIDERS.format(faithful=faithful, broken=broken))
-        result = pytest_run(tmp_path, "--respkit-providers", "providers.yaml", "--respkit-report-dir", "rep")
-        names = ["text", "text_stream"]
-        want = {
-            f"{target}::{name}[{profile}]": verdict
-            for target, url, profile in (
-                ("faithful", faithful, "openai"),
-                ("faithful", faithful, "strict"),
-                ("broken", broken, "openai"),
-            )
-            for name, verdict in engine(url, profile, names).items()
-        }
-    verdicts = outcomes(tmp_path / "junit.xml")
-    assert {name: v[0] for name, v in verdicts.items()} == want, result.stdout[-3000:]
+def test_a_run_of_passing_items_passes_and_counts_each(passing: Ran) -> None:
+    out = passing.process.stdout
+    assert passing.process.returncode == 0, out[-3000:] + passing.process.stderr[-2000:]
+    counts = {v[0]: list(v[0] for v in passing.items.values()).count(v[0]) for v in passing.items.values()}
+    assert set(counts) <= {"passed", "skipped"} and len(passing.items) > 60, counts
+    assert re.search(rf"\b{counts['passed']} passed, {counts.get('skipped', 0)} skipped\b", out), out[-2000:]
+
+
+@pytest.mark.slow
+def test_the_bundled_recordings_spread_over_two_workers_as_replay_checks_them(passing: Ran) -> None:
+    assert_same_as_replay(passing, BUNDLED)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus (../shared/corpus) is absent")
+@pytest.mark.slow
+def test_the_shared_corpus_spreads_over_two_workers_as_replay_checks_it(passing: Ran) -> None:
+    assert_same_as_replay(passing, CORPUS)
+
+
+@pytest.mark.slow
+def test_a_base_url_makes_one_item_per_scenario_with_the_checks_verdicts(
+    tmp_path: Path, faithful: str, passing: Ran
+) -> None:
+    target = ["--respkit-base-url", faithful, "--respkit-api-key-env", "SCALEOUT_KEY"]
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "--collect-only"]
+    listed = subprocess.run(
+        [*command, *target], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=pytest_env()
+    )
+    ids = [line for line in listed.stdout.splitlines() if line.startswith("respkit::")]
+    assert ids == [f"respkit::live::{n}[openai]" for n in [*for_transport("http"), "schemathesis"]], listed.stdout
+    got = {name.removesuffix("[openai]"): v for name, v in passing.verdicts("live::").items()}
+    assert got == engine(faithful, "openai"), passing.process.stdout[-3000:]
+
+
+@pytest.mark.slow
+def test_a_broken_recording_fails_its_item_with_the_check_id(failing: Ran) -> None:
+    folder = failing.process_dir / "broken" / "openai"
+    [broken] = [r for r in replay_recordings([folder]) if r.failed]
+    checks = {f.check for f in broken.findings if f.fails}
+    outcome, message = failing.items["replay::broken/openai/text_input.json"]
+    assert outcome == "failure" and checks and all(c in message for c in checks), message
+    assert {v for v in failing.verdicts("replay::").values()} == {"passed", "failure"}
+    assert list(failing.verdicts("replay::").values()).count("failure") == 1
+    assert failing.process.returncode == 1 and "failed" in failing.process.stdout
+
+
+@pytest.mark.slow
+def test_a_providers_file_makes_a_matrix_of_targets_and_profiles(
+    failing: Ran, faithful: str, broken_server: str
+) -> None:
+    names = ["text", "text_stream"]
+    want = {
+        f"{target}::{name}[{profile}]": verdict
+        for target, url, profile in (
+            ("faithful", faithful, "openai"),
+            ("faithful", faithful, "strict"),
+            ("broken", broken_server, "openai"),
+        )
+        for name, verdict in engine(url, profile, names).items()
+    }
+    got = {name: v[0] for name, v in failing.items.items() if not name.startswith("replay::")}
+    assert got == want, failing.process.stdout[-3000:]
     assert want["broken::text_stream[openai]"] == "failure"
-    assert "stream_ends_with_terminal" in verdicts["broken::text_stream[openai]"][1]
-    assert result.returncode == 1
-    merged = json.loads((tmp_path / "rep" / "respkit-pytest.json").read_text(encoding="utf-8"))
-    assert {e["provider"] for e in merged["recordings"]} == {"faithful", "broken"}
-    assert len(merged["recordings"]) == 6
+    assert "stream_ends_with_terminal" in failing.items["broken::text_stream[openai]"][1]
+    live = [e for e in failing.entries if e["provider"] in ("faithful", "broken")]
+    assert {e["provider"] for e in live} == {"faithful", "broken"} and len(live) == 6
 
 
 def test_the_readme_providers_file_reads(tmp_path: Path) -> None:
@@ -216,7 +271,7 @@ def test_pytest_says_a_bad_providers_file_in_one_line(tmp_path: Path) -> None:
     path.write_text("targets: [{name: x, base_url: 'http://h', timeout: 0}]\n")
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "--respkit-providers", str(path)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=pytest_env(),
     )  # fmt: skip
     assert result.returncode == 4 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert (
@@ -228,6 +283,6 @@ def test_without_its_options_the_plugin_adds_no_item(tmp_path: Path) -> None:
     (tmp_path / "test_one.py").write_text("def test_one():\n    pass\n")
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "--collect-only", "-q"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=pytest_env(),
     )  # fmt: skip
     assert result.returncode == 0 and "1 test collected" in result.stdout and "respkit::" not in result.stdout

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from respkit.conformance.server import run_server
-from tests.paths import REPO
+from tests.paths import REPO, pytest_env
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -37,6 +37,6 @@ def test_the_pytest_example_passes_against_the_reference_server(tmp_path: Path) 
     (tmp_path / "test_provider.py").write_text(example)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_provider.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=pytest_env(),
     )  # fmt: skip
     assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout[-3000:]

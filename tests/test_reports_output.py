@@ -27,7 +27,7 @@ from respkit.conformance.findings import Finding, Severity, contrast, group
 from respkit.conformance.replay import Recording, Result
 from respkit.conformance.reports import COMMENT_LIMIT, Coverage, tally, to_json, to_markdown, write_reports
 from respkit.conformance.server import run_server
-from tests.paths import REPO
+from tests.paths import REPO, pytest_env
 from tests.stream_builder import Stream
 
 SPEC = "openai-openapi.yaml 2.3.0"
@@ -368,7 +368,7 @@ def test_the_pytest_plugins_failure_shows_expected_received_and_a_reproduce_line
     (tmp_path / "test_user.py").write_text(USER_TEST)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "test_user.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=pytest_env(),
     )  # fmt: skip
     out = result.stdout
     assert "1 failed" in out and re.search(r"\d+ conformance failures?:", out), out[-3000:]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.paths import REPO
+from tests.paths import REPO, pytest_env
 from tests.test_pytest_plugin import USER_TESTS
 
 FOLDERS = ("conformance", "generator", "generated", "spec")
@@ -43,7 +43,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     done = _run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel), cwd=root)
     assert done.returncode == 0, done.stderr
     deps = sysconfig.get_paths()["purelib"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), deps])}
+    env = pytest_env(PYTHONPATH=os.pathsep.join([str(site), deps]))
     env.pop("RESPKIT_SPEC", None)
     bindir = "Scripts" if os.name == "nt" else "bin"
     return root / "venv" / bindir / "python", env
