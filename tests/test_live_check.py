@@ -17,7 +17,7 @@ import yaml
 
 from respkit.conformance.live import SCENARIOS, Session, run_scenarios
 from respkit.conformance.live.commands import local_models
-from respkit.conformance.live.fuzz import run_fuzz
+from respkit.conformance.live.fuzz import Generation, run_fuzz
 from respkit.conformance.live.ws import for_transport
 from respkit.conformance.profiles import load_profile
 from respkit.conformance.replay import Result
@@ -130,6 +130,20 @@ def test_an_unreachable_target_exits_3_in_one_line() -> None:
     assert result.returncode == 3, result.stdout + result.stderr
     assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "cannot reach" in result.stderr
     assert SECRET not in result.stdout + result.stderr
+
+
+def test_a_run_left_before_its_cases_are_taken_stops_the_drawing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an unreachable target or a refused key ends the run at once, not after seconds of draws nobody uses
+    monkeypatch.setenv("RESPKIT_CACHE_DIR", str(tmp_path))  # nothing cached: every operation is drawn
+    with Generation(workers=2) as generation:
+        pending = list(generation.pending)
+        assert pending and generation.pool is not None
+        processes = list(generation.pool._processes.values())
+    assert processes and not any(p.is_alive() for p in processes)
+    assert not [f for f in pending if f.done() and not f.cancelled() and f.exception() is None]  # none drawn
+    assert not list(tmp_path.glob("cases/*"))  # and nothing kept as if it had been
 
 
 def test_a_target_that_never_answers_exits_3_in_one_line() -> None:

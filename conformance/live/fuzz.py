@@ -62,15 +62,17 @@ def generate_cases(examples: int = DEFAULT_MAX_EXAMPLES, seed: int = SEED, worke
 
 class Generation:
     """Cases being drawn: by `workers` processes (1: here, when `cases` is asked), in a temporary
-    Hypothesis home (not the user's working directory), all gone when the block ends. Drawn cases are a
-    function of the spec, the seed, the count and the versions of schemathesis and Hypothesis: they are
-    kept in the user's cache (`RESPKIT_CACHE_DIR`), and a later run with the same four draws nothing."""
+    Hypothesis home (not the user's working directory), all gone when the block ends. A block left before
+    the cases were taken (the target unreachable, a key refused, Ctrl-C) stops the drawing processes at
+    once rather than wait seconds for draws nobody will use. Drawn cases are a function of the spec, the
+    seed, the count and the versions of schemathesis and Hypothesis: they are kept in the user's cache
+    (`RESPKIT_CACHE_DIR`), and a later run with the same four draws nothing."""
 
     def __init__(self, examples: int = DEFAULT_MAX_EXAMPLES, seed: int = SEED, workers: int = 1) -> None:
         self.examples, self.seed, self.workers = examples, seed, workers
         self.home = tempfile.TemporaryDirectory(prefix="respkit-hypothesis-")
         self.pool: ProcessPoolExecutor | None = None
-        self.futures: list[Future[list[Case]]] = []
+        self.pending: list[Future[list[Case]]] = []
         self.cache = _cache_file(examples, seed)
         self.cached = _read_cache(self.cache)
 
@@ -78,11 +80,13 @@ class Generation:
         if self.workers > 1 and self.cached is None:
             context = multiprocessing.get_context("spawn")  # no fork of a process that runs a server thread
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
-            self.futures = [self.pool.submit(_draw_job, job, self.home.name) for job in _jobs(self.examples, self.seed)]
+            self.pending = [self.pool.submit(_draw_job, job, self.home.name) for job in _jobs(self.examples, self.seed)]
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
+            if self.pending:  # the cases were not taken: what is still drawing is of no use
+                _stop_workers(self.pool)
             self.pool.shutdown(wait=True, cancel_futures=True)
         self.home.cleanup()
 
@@ -93,10 +97,22 @@ class Generation:
         if self.pool is None:
             drawn = [c for job in _jobs(self.examples, self.seed) for c in _draw_job(job, self.home.name)]
         else:
-            drawn = [case for future in self.futures for case in future.result()]
+            drawn = [case for future in self.pending for case in future.result()]
+            self.pending = []
         self.cached = [c for c in drawn if _sendable(c)]
         _write_cache(self.cache, self.cached)
         return self.cached
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's processes now, mid-draw (Python 3.14 names this `terminate_workers`; before it, the
+    pool's own table of processes is the only handle)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((pool._processes or {}).values()):
+        process.terminate()
 
 
 def _cache_file(examples: int, seed: int) -> Path:
