@@ -68,12 +68,21 @@ def _names(text: str, name: str) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _slow_modules_first(items)
     if paths.SHARED.is_dir():
         return
     for item in items:
         needed = _needed(item)
         if needed is not None:
             item.add_marker(pytest.mark.skip(reason=f"needs ../shared: {needed} is absent"))
+
+
+def _slow_modules_first(items: list[pytest.Item]) -> None:
+    """The modules that hold a `slow` test run first, the rest after, each in its own order: the workers
+    (`--dist loadfile` hands out whole modules in this order) take the long ones while there is other work
+    to balance them, and the run ends on short modules, not on one worker busy alone with a long one."""
+    slow = {item.module.__name__ for item in items if item.get_closest_marker("slow") and hasattr(item, "module")}
+    items.sort(key=lambda item: getattr(getattr(item, "module", None), "__name__", "") not in slow)
 
 
 def missing_shared(exc: BaseException | None) -> str | None:

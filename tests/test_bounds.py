@@ -64,12 +64,14 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
 # -- a target that stalls, drips or never ends
 
 
+@pytest.mark.slow
 def test_a_target_that_stalls_after_its_headers_ends_as_unreachable(upstream: str) -> None:
     result = check_through(upstream, breaks.on("stream", breaks.stall), "--timeout", "2")
     assert result.returncode == 3, result.stdout[-2000:] + result.stderr
     assert "stopped sending POST /responses: no data for 2 s after" in one_line(result)
 
 
+@pytest.mark.slow
 def test_a_dripping_target_ends_at_the_deadline(upstream: str) -> None:
     drip = breaks.on("stream", breaks.drip(0.2))
     # one scenario at a time, so that the drips add up past the deadline (side by side they would end first)

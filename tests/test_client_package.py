@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from respkit.conformance.server import run_server
 from tests.paths import REPO
 
@@ -31,6 +33,7 @@ print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 """
 
 
+@pytest.mark.slow
 def test_generated_package_is_self_contained_and_lazy(tmp_path: Path) -> None:
     made = subprocess.run(
         [sys.executable, "-m", "respkit.conformance", "generate", "--out", str(tmp_path), "--package", "myresponses"],

@@ -108,6 +108,7 @@ def test_every_recorded_stream_reads_to_its_final_response_over_http(path: Path)
     assert kinds, path.name
 
 
+@pytest.mark.slow
 def test_the_accumulated_snapshot_equals_the_terminal_response() -> None:
     compared = set()
     for path in STREAMS:

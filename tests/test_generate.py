@@ -37,6 +37,7 @@ def respkit(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_generated_tree_matches_the_spec(rendered: dict[str, str]) -> None:
     """A render from scratch (datamodel-code-generator run, nothing cached) is the whole tree of generated/."""
     stale = compare_tree(REPO / "generated", rendered)
@@ -56,6 +57,7 @@ def test_every_generated_file_carries_the_header(rendered: dict[str, str]) -> No
         assert HEADER_MARK in text.splitlines()[0] or HEADER_MARK in text[:300], name
 
 
+@pytest.mark.slow
 def test_check_does_not_depend_on_the_working_directory(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 60\n[tool.ruff]\nline-length = 60\n")
     result = respkit("generate", "--check", "--config", str(REPO / "spec" / "respkit.yaml"), cwd=tmp_path)
@@ -70,6 +72,7 @@ def test_package_without_out_is_a_usage_error(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_two_runs_are_byte_identical(rendered: dict[str, str], tmp_path: Path) -> None:
     again = _fresh_render(tmp_path)
     assert {k: hashlib.sha256(v.encode()).hexdigest() for k, v in again.items()} == {
@@ -138,6 +141,7 @@ def test_generate_check_command_exits_1_and_names_the_file(tmp_path: Path, rende
     assert result.stdout.splitlines()[-1] == f"regenerate with: respkit generate --out {tmp_path} --package pkg"
 
 
+@pytest.mark.slow
 def test_generate_refuses_to_delete_files_it_did_not_write(tmp_path: Path, rendered: dict[str, str]) -> None:
     write_tree(tmp_path / "pkg", rendered)
     (tmp_path / "pkg" / "custom.py").write_text("def mine() -> None: ...\n")

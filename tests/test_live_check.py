@@ -72,6 +72,7 @@ def test_under_strict_only_what_theserver_errata_explain_fails(faithful: str) ->
     assert all(f.pointer.endswith(NULLED) or f.message.startswith("ResponseErrorEvent") for f in failed)
 
 
+@pytest.mark.slow
 def test_the_reference_server_passes_the_schemathesis_phase(faithful: str) -> None:
     with Session(faithful, SECRET, "OPENAI_API_KEY", timeout=30) as session:
         results = run_fuzz(session, load_profile("strict"), examples=4)
@@ -146,6 +147,7 @@ def test_a_run_left_before_its_cases_are_taken_stops_the_drawing(
     assert not list(tmp_path.glob("cases/*"))  # and nothing kept as if it had been
 
 
+@pytest.mark.slow
 def test_a_target_that_never_answers_exits_3_in_one_line() -> None:
     with socket.socket() as listener:  # the kernel completes the handshake; nobody ever answers
         listener.bind(("127.0.0.1", 0))
@@ -256,6 +258,7 @@ def test_reports_never_carry_the_key(tmp_path: Path, faithful: str) -> None:
     assert report["recordings"] and all(r["live"] for r in report["recordings"])  # no recordings with a URL
 
 
+@pytest.mark.slow
 def test_record_then_replay_is_clean_and_redacted(tmp_path: Path, faithful: str) -> None:
     out = tmp_path / "rec"
     result = respkit("record", "--base-url", faithful, "--out", str(out), "--profile", "openai",
@@ -310,6 +313,7 @@ def test_a_long_live_stream_is_checked_as_it_arrives(faithful: str, monkeypatch:
     assert [f for f in check_exchange(exchange, profile) if f.fails] == []
 
 
+@pytest.mark.slow
 def test_the_main_job_writes_every_report_unless_told_not_to(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -80,6 +80,7 @@ def _scenarios(url: str, concurrency: int, key: str | None = KEY) -> list[object
 
 
 @pytest.mark.parametrize(("concurrency", "most"), [(4, range(2, 5)), (1, range(1, 2))])
+@pytest.mark.slow
 def test_scenarios_overlap_up_to_the_concurrency(proxy: Proxy, concurrency: int, most: range) -> None:
     held = Overlap()
     proxy.breakage = held
@@ -188,6 +189,7 @@ def serve() -> Iterator[str]:
         process.communicate(timeout=30)
 
 
+@pytest.mark.slow
 def test_respkit_serve_and_a_keyless_check_pass_out_of_the_box(serve: str) -> None:
     result = respkit("check", "--base-url", serve, "--no-reports", env={"OPENAI_API_KEY": None})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
@@ -261,6 +263,7 @@ def _on_a_terminal(*args: str, env: dict[str, str] | None = None) -> str:
 QUICK = ("check", "--no-schemathesis", "--no-replay", "--no-reports", "--scenario", "text", "--scenario", "delete")
 
 
+@pytest.mark.slow
 def test_progress_shows_on_a_terminal_and_nowhere_else(tmp_path: Path) -> None:
     shown = _on_a_terminal(*QUICK)
     assert HIDE_CURSOR in shown and COLOUR.search(shown)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.paths import pytest_env
 
 USER_TESTS = """
@@ -33,6 +35,7 @@ def test_a_broken_body_fails(respkit_target, assert_conformant):
 """
 
 
+@pytest.mark.slow
 def test_the_plugin_passes_conformant_traffic_and_fails_broken_traffic(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(USER_TESTS)
     result = subprocess.run(

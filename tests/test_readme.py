@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from respkit.conformance.server import run_server
 from tests.paths import REPO, pytest_env
 
@@ -32,6 +34,7 @@ def test_the_client_example_runs_against_the_reference_server() -> None:
     assert "You said: Say hello" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_pytest_example_passes_against_the_reference_server(tmp_path: Path) -> None:
     [example] = [b for b in _blocks("python") if "assert_conformant" in b]
     (tmp_path / "test_provider.py").write_text(example)

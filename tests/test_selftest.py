@@ -16,6 +16,7 @@ from respkit.conformance.replay import check_recording, load_recording, replay
 from tests.paths import CORPUS
 
 
+@pytest.mark.slow
 def test_score_meets_the_target() -> None:
     found = score([str(CORPUS), str(HERE)])
     assert found.total > 500 and found.share >= 0.99, found.survivors
@@ -68,6 +69,7 @@ def test_selftest_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "mutants of 1 conformant recording killed (100.0%)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_selftest_with_no_path_mutates_the_reference_servers_streams_too(capsys: pytest.CaptureFixture[str]) -> None:
     # the bundled recordings are documentation examples; the reference server adds complete streams and the
     # bodies of every other operation, so that every operator has work

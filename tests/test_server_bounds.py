@@ -203,6 +203,7 @@ def test_finished_background_jobs_are_evicted_and_eviction_never_stops() -> None
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_a_stream_of_large_stored_requests_stays_under_the_cap_over_http() -> None:
     cap = 32 * 1024 * 1024
     with _Served("--max-store-bytes", str(cap)) as (url, process):

@@ -68,6 +68,7 @@ def of_kind(d: SpecDiff, kind: str) -> list[Change]:
 # --- the shared specs -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_added_stream_event_type_is_named(
     raw_specs: tuple[dict[str, Any], dict[str, Any]], shared_diff: SpecDiff
 ) -> None:
@@ -473,6 +474,7 @@ def test_an_unparsable_spec_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert "bad.yaml" in line and "not valid YAML (line" in line
 
 
+@pytest.mark.slow
 def test_a_spec_without_responses_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     other = tmp_path / "other.yaml"
     other.write_text(

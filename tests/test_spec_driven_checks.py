@@ -148,6 +148,7 @@ def new_events(added: list[str]) -> list[tuple[str, dict[str, Any]]]:
 # --- the proof ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_each_package_knows_exactly_its_spec_versions_event_types(packages: tuple[ModuleType, ModuleType]) -> None:
     old, new = packages
     assert set(old.EVENT_TYPES) == event_types(raw(PREVIOUS_SPEC))

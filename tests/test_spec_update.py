@@ -58,6 +58,7 @@ def update(root: Path, source: Path | str, capsys: pytest.CaptureFixture[str], *
     return code, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_update_from_the_older_spec_to_the_newer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_repo(tmp_path, PREVIOUS_SPEC, OLD_SHA)
     before = (root / "spec" / "respkit.yaml").read_text()
@@ -94,6 +95,7 @@ def test_update_from_the_older_spec_to_the_newer(tmp_path: Path, capsys: pytest.
     assert "is up to date" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_url_names_where_a_local_file_came_from(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_repo(tmp_path, PREVIOUS_SPEC, OLD_SHA)
     url = "https://example.test/openai-openapi/abc/openapi.yaml"
@@ -117,6 +119,7 @@ def test_a_copy_inside_the_repository_is_pinned_as_local(tmp_path: Path, capsys:
     assert pin == {"url": None, "sha256": NEW_SHA, "local": "vendor/openapi.yaml"}
 
 
+@pytest.mark.slow
 def test_there_and_back_leaves_every_file_as_it_was(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_repo(tmp_path, SPEC, NEW_SHA)
     assert main(["generate", "--force", "--config", str(root / "spec" / "respkit.yaml")]) == 0  # over the placeholder

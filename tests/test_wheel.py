@@ -49,6 +49,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     return root / "venv" / bindir / "python", env
 
 
+@pytest.mark.slow
 def test_the_wheel_holds_one_top_level_package_and_every_folder(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {name.split("/")[0] for name in names} == {"respkit", "respkit-0.1.0.dist-info"}
@@ -72,6 +73,7 @@ def test_the_wheel_holds_one_top_level_package_and_every_folder(wheel: Path) -> 
     assert "respkit = respkit.conformance.pytest_plugin" in entry_points
 
 
+@pytest.mark.slow
 def test_an_installed_wheel_runs_outside_the_checkout(installed: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     python, env = installed
     where = _run(str(python), "-c", "import respkit.conformance as c; print(c.__file__)", cwd=tmp_path, env=env)
@@ -90,6 +92,7 @@ def test_an_installed_wheel_runs_outside_the_checkout(installed: tuple[Path, dic
     assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_the_installed_generator_plugin_and_client_work(installed: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     python, env = installed
     made = _run(str(python), "-m", "respkit.conformance", "generate", "--out", "out", "--package", "mine",
