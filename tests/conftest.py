@@ -77,6 +77,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=f"needs ../shared: {needed} is absent"))
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist, whole modules to a worker (`--dist loadfile`): each module fixture (a mypy run,
+    a render, a pytest run with workers of its own, a server) is made once per suite, not once per worker."""
+    from xdist.scheduler import LoadFileScheduling
+
+    return LoadFileScheduling(config, log)
+
+
 def _slow_modules_first(items: list[pytest.Item]) -> None:
     """The modules that hold a `slow` test run first, the rest after, each in its own order: the workers
     (`--dist loadfile` hands out whole modules in this order) take the long ones while there is other work

@@ -11,22 +11,17 @@ import pytest
 import yaml
 
 from respkit.conformance.cli import main
+from respkit.generator import source
 from respkit.generator.diff import Change, SpecDiff
 from respkit.generator.diff_input import compare_sources
 from tests.paths import PREVIOUS_SPEC, REPO, SPEC
 
-try:
-    from yaml import CSafeLoader as Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as Loader  # type: ignore[assignment]
-
-
-# --- the expected sets, computed from the raw YAML without the differ ----------------------------
+# --- the expected sets, computed from the raw document without the differ ----------------------------
 
 
 def raw(path: Path) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
-    return document
+    """The spec as parsed (libyaml, or the kept parse of the same bytes), before closure and overlays."""
+    return source.parse(str(path), path.read_bytes())
 
 
 def property_names(schemas: dict[str, Any], name: str) -> set[str]:
