@@ -16,13 +16,14 @@ def corpus_files() -> list[Path]:
 
 def private_cache(folder: Path) -> Path:
     """A cache folder of a test's own (for `RESPKIT_CACHE_DIR`): the spec copies it keeps are that test's
-    alone, while the pure work (parsed specs, generated models: each a function of its key alone) is
-    shared with the cache the rest of the suite uses, so that a test does not parse and generate anew."""
+    alone, while the pure work (parsed specs, generated models, drawn schemathesis cases: each a function
+    of its key alone) is shared with the cache the rest of the suite uses, so that a test does not parse,
+    generate and draw anew."""
     from respkit.generator.cache import cache_root
 
     shared = cache_root()  # read before the test points RESPKIT_CACHE_DIR at ``folder``
     folder.mkdir(parents=True, exist_ok=True)
-    for kind in ("parsed", "models"):
+    for kind in ("parsed", "models", "cases"):
         (shared / kind).mkdir(parents=True, exist_ok=True)
         (folder / kind).symlink_to(shared / kind, target_is_directory=True)
     return folder

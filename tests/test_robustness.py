@@ -145,8 +145,11 @@ def big_stream(total: int) -> Iterator[bytes]:
 
 
 @pytest.mark.slow
-def test_a_100_mb_stream_is_checked_in_bounded_memory() -> None:
-    total = 100 * 1024 * 1024
+def test_a_stream_six_times_the_memory_bound_is_checked_within_it() -> None:
+    # the reader and the checks keep what is open, not what was sent: the peak stays ~4 MiB whatever the size
+    # (measured at 25 and 100 MiB), so a 48 MiB stream against an 8 MiB bound tells a kept stream as well
+    # as 100 MiB against 16 did, in half the time
+    total, bound = 48 * 1024 * 1024, 8 * 1024 * 1024
     tracemalloc.start()
     try:
         found = check_stream(big_stream(total), profile="openai")
@@ -154,4 +157,4 @@ def test_a_100_mb_stream_is_checked_in_bounded_memory() -> None:
     finally:
         tracemalloc.stop()
     assert not [f for f in found if f.fails], found[:3]
-    assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a {total / 2**20:.0f} MiB stream"
+    assert peak < bound, f"peak {peak / 2**20:.1f} MiB for a {total / 2**20:.0f} MiB stream"
