@@ -17,7 +17,7 @@ import yaml
 
 from respkit.conformance.live import SCENARIOS, Session, run_scenarios
 from respkit.conformance.live.commands import local_models
-from respkit.conformance.live.fuzz import Generation, run_fuzz
+from respkit.conformance.live.fuzz import Generation
 from respkit.conformance.live.ws import for_transport
 from respkit.conformance.profiles import load_profile
 from respkit.conformance.replay import Result
@@ -70,15 +70,6 @@ def test_under_strict_only_what_theserver_errata_explain_fails(faithful: str) ->
     assert failed, "the server sends `usage: null` and `user: null` as OpenAI does: strict must refuse them"
     assert {f.check for f in failed} <= {"response_matches_schema", "event_matches_schema"}
     assert all(f.pointer.endswith(NULLED) or f.message.startswith("ResponseErrorEvent") for f in failed)
-
-
-@pytest.mark.slow
-def test_the_reference_server_passes_the_schemathesis_phase(faithful: str) -> None:
-    with Session(faithful, SECRET, "OPENAI_API_KEY", timeout=30) as session:
-        results = run_fuzz(session, load_profile("strict"), examples=4)
-        sent = len(session.exchanges)
-    assert sent >= 40 and len(results) == 7
-    assert failures(results) == {}
 
 
 @pytest.mark.parametrize(
@@ -321,7 +312,7 @@ def test_the_main_job_writes_every_report_unless_told_not_to(tmp_path: Path) -> 
             cwd=tmp_path, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
 
-    assert run("--no-reports").returncode == 0 and not (tmp_path / "reports").exists()
+    assert run("--no-reports", "--scenario", "text").returncode == 0 and not (tmp_path / "reports").exists()
     result = run()
     assert result.returncode == 0, result.stdout[-2000:]
     # what was exercised: every operation answered, and every stream event type of the spec

@@ -32,6 +32,7 @@ from respkit.conformance.profiles import load_profile
 from respkit.conformance.server import run_server
 from tests._misbehaving_proxy import Answer, Call, Forward, Proxy, run_proxy
 from tests.paths import REPO
+from tests.test_live_check import failures
 
 KEY = "sk-respkit-concurrency-5a4b3c2d1e0f"
 FEW = ["text", "text_stream", "input_tokens", "error_not_found", "error_bad_request", "unstored_response"]
@@ -80,10 +81,12 @@ def _scenarios(url: str, concurrency: int, key: str | None = KEY) -> list[object
         return list(run_scenarios(session, load_profile("openai"), "gpt-4.1-mini", None, FEW, concurrency=concurrency))
 
 
-@pytest.mark.parametrize(("concurrency", "most"), [(4, range(2, 5)), (1, range(1, 2))])
+@pytest.mark.parametrize(("concurrency", "most", "hold"), [(4, range(2, 5), 1.0), (1, range(1, 2), 0.3)])
 @pytest.mark.slow
-def test_scenarios_overlap_up_to_the_concurrency(proxy: Proxy, concurrency: int, most: range) -> None:
-    held = Overlap()
+def test_scenarios_overlap_up_to_the_concurrency(proxy: Proxy, concurrency: int, most: range, hold: float) -> None:
+    # one at a time, every request waits out its hold: a shorter one (requests sent side by side arrive
+    # within milliseconds of each other) keeps the serial case from taking a second per request
+    held = Overlap(hold)
     proxy.breakage = held
     results = _scenarios(proxy.url, concurrency)
     assert len(results) == len(FEW)
@@ -198,6 +201,16 @@ def test_respkit_serve_and_a_keyless_check_pass_out_of_the_box(serve: str) -> No
     assert "checking without a key" in result.stderr
     with_key = respkit("check", "--base-url", serve, "--no-reports", "--no-schemathesis", "--no-auth")
     assert with_key.returncode == 0, with_key.stdout[-3000:]
+
+
+@pytest.mark.slow
+def test_the_reference_server_passes_the_schemathesis_phase() -> None:
+    # the default cases, as the keyless check above drew them (a cold cache draws them once per module)
+    with run_server(api_keys={KEY}) as url, Session(url, KEY, "OPENAI_API_KEY", timeout=30) as session:
+        results = run_fuzz(session, load_profile("strict"))
+        sent = len(session.exchanges)
+    assert sent >= 40 and len(results) == 7
+    assert failures(results) == {}
 
 
 def test_a_target_taking_any_key_still_fails_bad_key_is_401(serve: str) -> None:
