@@ -74,39 +74,47 @@ def render_models(document: dict[str, Any], header: str) -> dict[str, str]:
 
 
 def generate_models(document: dict[str, Any], header: str) -> str:
-    """Generate the models module's source for an OpenAPI document."""
+    """Generate the models module's source for an OpenAPI document. datamodel-code-generator runs with a
+    placeholder header (one line, as every header is), so that its output, kept by `_models_key`, serves
+    every spec file name and sha256 the header may name."""
+    if "\n" in header:
+        raise ValueError("the models' header is one line")
     text = json.dumps(document, sort_keys=True)
-    key = _models_key(text, header)
+    key = _models_key(text)
     code = _GENERATED.get(key)
     if code is None:
         kept = load_entry("models", key)
-        code = kept.decode("utf-8") if kept is not None else _codegen(text, header)
+        code = kept.decode("utf-8") if kept is not None else _codegen(text)
         if kept is None:
             keep_entry("models", key, code.encode("utf-8"))
         _GENERATED.clear()  # one kept in memory: a command renders one closure, a test session a few
         _GENERATED[key] = code
-    return defer_builds(code)
+    if not code.startswith(_PLACEHOLDER + "\n"):
+        raise ValueError("datamodel-code-generator moved the header")
+    return defer_builds(header + code.removeprefix(_PLACEHOLDER))
 
 
 #: datamodel-code-generator's output for the last input of this process, by `_models_key`
 _GENERATED: dict[str, str] = {}
+#: the header datamodel-code-generator is given, replaced by the real one
+_PLACEHOLDER = "# respkit: the models' header"
 
 
-def _models_key(text: str, header: str) -> str:
-    """Everything datamodel-code-generator's output depends on: the document, the header, the options,
-    its version and Python's (the formatter is its builtin one, set by CODEGEN_OPTIONS alone)."""
-    parts = [text, header, MYPY_DIRECTIVE, CODEGEN_OPTIONS, codegen_version(), sys.version_info[:2]]
+def _models_key(text: str) -> str:
+    """Everything datamodel-code-generator's output depends on: the document, the options, its version and
+    Python's (the formatter is its builtin one, set by CODEGEN_OPTIONS alone)."""
+    parts = [text, _PLACEHOLDER, MYPY_DIRECTIVE, CODEGEN_OPTIONS, codegen_version(), sys.version_info[:2]]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _codegen(text: str, header: str) -> str:
+def _codegen(text: str) -> str:
     import datamodel_code_generator as dcg
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         code = dcg.generate(
             text,
-            custom_file_header=f"{header}\n{MYPY_DIRECTIVE}",
+            custom_file_header=f"{_PLACEHOLDER}\n{MYPY_DIRECTIVE}",
             settings_path=Path(__file__).parent,
             **CODEGEN_OPTIONS,
         )

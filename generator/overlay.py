@@ -139,10 +139,13 @@ def apply(document: dict[str, Any], overlay: Overlay) -> dict[str, Any]:
     return apply_some(document, overlay, skip_moot=False)[0]
 
 
-def apply_some(document: dict[str, Any], overlay: Overlay, *, skip_moot: bool) -> tuple[dict[str, Any], list[Moot]]:
-    """Apply an overlay to a copy of the document. With ``skip_moot``, actions whose target this spec
-    lacks are skipped and returned; a malformed action is an error either way."""
-    result = copy.deepcopy(document)
+def apply_some(
+    document: dict[str, Any], overlay: Overlay, *, skip_moot: bool, in_place: bool = False
+) -> tuple[dict[str, Any], list[Moot]]:
+    """Apply an overlay to a copy of the document (``in_place``: to the document itself, for a caller that
+    owns it and drops it on an error). With ``skip_moot``, actions whose target this spec lacks are skipped
+    and returned; a malformed action is an error either way."""
+    result = document if in_place else copy.deepcopy(document)
     where = display_path(overlay.path)
     moot: list[Moot] = []
     for action in overlay.actions:

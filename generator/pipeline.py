@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -56,13 +57,13 @@ def prepare(config: Config, source: str | None = None, *, verify: bool = True, h
     if verify:  # the pinned spec goes by the pin's name, however it was read: the output is the same everywhere
         spec = replace(spec, named=config.upstream.name or spec.name)
     where = chosen if is_url(chosen) else display_path(Path(chosen))
-    document = closure(spec.document, config.paths, where).document
+    document = closure(spec.document, config.paths, where).document  # a copy of its own: patched in place
     loaded = tuple(overlays.load_overlay(p) for p in config.overlays)
     for item in loaded:
         document = _patched(document, item)
     errata = tuple(overlays.load_overlay(p) for p in config.errata)
     readers = tuple(overlays.load_overlay(p) for p in config.readers)
-    lenient = document
+    lenient = copy.deepcopy(document)
     moot: list[Moot] = []
     for item in (*errata, *readers):
         lenient = _patched(lenient, overlays.for_models(item), moot)
@@ -80,9 +81,10 @@ def prepare(config: Config, source: str | None = None, *, verify: bool = True, h
 
 
 def _patched(document: dict[str, Any], item: Overlay, moot: list[Moot] | None = None) -> dict[str, Any]:
-    """Apply an overlay and make sure it left no `$ref` or mapping target dangling. With ``moot`` (errata
-    and readers), actions this spec version has no target for are skipped and collected there."""
-    result, skipped = overlays.apply_some(document, item, skip_moot=moot is not None)
+    """Apply an overlay (in place: `prepare` owns the document, and drops it on an error) and make sure
+    it left no `$ref` or mapping target dangling. With ``moot`` (errata and readers), actions this spec
+    version has no target for are skipped and collected there."""
+    result, skipped = overlays.apply_some(document, item, skip_moot=moot is not None, in_place=True)
     if moot is not None:
         moot.extend(replace(m, file=_label(item)) for m in skipped)
     dangling = dangling_refs(result)
