@@ -80,9 +80,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under pytest-xdist, whole modules to a worker (`--dist loadfile`): each module fixture (a mypy run,
-    a render, a pytest run with workers of its own, a server) is made once per suite, not once per worker."""
+    a render, a pytest run with workers of its own, a server) is made once per suite, not once per worker.
+    The modules go out in collection order (`_slow_modules_first`), not xdist's default of the most tests
+    first, which would leave the one-test modules that take half a minute for the end."""
     from xdist.scheduler import LoadFileScheduling
 
+    config.option.loadscopereorder = False
     return LoadFileScheduling(config, log)
 
 
