@@ -73,12 +73,12 @@ def test_a_target_that_stalls_after_its_headers_ends_as_unreachable(upstream: st
 
 @pytest.mark.slow
 def test_a_dripping_target_ends_at_the_deadline(upstream: str) -> None:
-    drip = breaks.on("stream", breaks.drip(0.2))
+    drip = breaks.on("stream", breaks.drip(0.1))
     # one scenario at a time, so that the drips add up past the deadline (side by side they would end first)
-    args = ("--timeout", "5", "--max-stream-seconds", "1", "--deadline", "4", "--concurrency", "1")
+    args = ("--timeout", "5", "--max-stream-seconds", "0.5", "--deadline", "2", "--concurrency", "1")
     result = check_through(upstream, drip, *args)
     assert result.returncode == 3, result.stdout[-2000:] + result.stderr
-    assert "kept the run past its deadline of 4 s" in one_line(result) and "--deadline" in result.stderr
+    assert "kept the run past its deadline of 2 s" in one_line(result) and "--deadline" in result.stderr
 
 
 def test_a_dripping_stream_is_cut_at_its_time_bound(upstream: str, tmp_path: Path) -> None:
