@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openai import OpenAI
 
+from respkit.conformance.server import run_server
 from tests import paths
 
 #: the names of tests/paths.py a test reads `../shared` through, and what each needs
@@ -95,6 +97,20 @@ def _slow_modules_first(items: list[pytest.Item]) -> None:
     to balance them, and the run ends on short modules, not on one worker busy alone with a long one."""
     slow = {item.module.__name__ for item in items if item.get_closest_marker("slow") and hasattr(item, "module")}
     items.sort(key=lambda item: getattr(getattr(item, "module", None), "__name__", "") not in slow)
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    """A reference server with its defaults, one per module (a module that needs options defines its own)."""
+    with run_server() as url:
+        yield url
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[OpenAI]:
+    """The official SDK against `base_url`, closed after the test (an unclosed pool warns when collected)."""
+    with OpenAI(base_url=base_url, api_key="sk-test", max_retries=0) as c:
+        yield c
 
 
 def missing_shared(exc: BaseException | None) -> str | None:

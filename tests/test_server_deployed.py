@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,7 +14,6 @@ import pytest
 from openai import OpenAI
 
 from respkit.conformance.served_models import MODEL_FAMILIES
-from respkit.conformance.server import run_server
 from respkit.conformance.server.bundle import validator
 from respkit.conformance.server.selfcheck import errata_needed, server_errata, spec_error
 from tests._client_server import Reply, scripted_server
@@ -29,18 +27,6 @@ TOOL: Any = {
 }
 NULLABLE = next(why for why in server_errata() if "`null`" in why)
 NESTED_ERROR = next(why for why in server_errata() if why != NULLABLE)
-
-
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with run_server() as url:
-        yield url
-
-
-@pytest.fixture
-def client(base_url: str) -> Iterator[OpenAI]:
-    with OpenAI(base_url=base_url, api_key="sk-test", max_retries=0) as c:
-        yield c
 
 
 def refused(call: Any, **kwargs: Any) -> openai.BadRequestError:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -26,18 +25,6 @@ WEATHER_TOOL: Any = {
         "additionalProperties": False,
     },
 }
-
-
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with run_server() as url:
-        yield url
-
-
-@pytest.fixture
-def client(base_url: str) -> Iterator[OpenAI]:
-    with OpenAI(base_url=base_url, api_key="sk-test", max_retries=0) as c:
-        yield c
 
 
 def test_create_answers_with_echo_text(client: OpenAI) -> None:
