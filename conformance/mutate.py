@@ -67,7 +67,8 @@ def join_frames(frames: Frames) -> bytes:
 @functools.lru_cache(maxsize=4096)
 def _data(frame: str) -> dict[str, Any] | None:
     """The JSON object a frame's data holds (None: not one). Operators ask for the same frames many times
-    over, so each is parsed once; the value is shared, so an operator builds a changed copy, never edits it."""
+    over, so each is parsed once (for one recording at a time: `_stream_mutants` empties the memo); the value
+    is shared, so an operator builds a changed copy, never edits it."""
     for line in frame.split("\n"):
         if line.startswith("data:"):
             try:
@@ -355,6 +356,7 @@ FAMILY_OPS = frozenset(
 
 
 def _stream_mutants(rec: Recording) -> Iterator[Mutant]:
+    _data.cache_clear()  # the frames of earlier recordings are of no more use
     frames = split_frames(rec.path.read_bytes())
     count = len(_json_frames(frames))
     if not count:

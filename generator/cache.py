@@ -73,8 +73,8 @@ class _PlainData(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
 
 
-def load_parsed(key: str) -> dict[str, Any] | None:
-    """The document kept under ``key``, or None (none kept, or an entry that does not verify)."""
+def load_parsed(key: str) -> tuple[dict[str, Any], bytes] | None:
+    """The document kept under ``key`` and its pickle, or None (none kept, or an entry that does not verify)."""
     payload = load_entry("parsed", key)
     if payload is None:
         return None
@@ -82,16 +82,14 @@ def load_parsed(key: str) -> dict[str, Any] | None:
         document = _PlainData(io.BytesIO(payload)).load()
     except Exception:  # whatever an unreadable entry raises, it is parsed again
         return None
-    return document if isinstance(document, dict) else None
+    return (document, payload) if isinstance(document, dict) else None
 
 
-def keep_parsed(key: str, document: dict[str, Any]) -> None:
-    """Keep a parse under ``key``."""
-    try:
-        payload = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
-    except pickle.PicklingError:
-        return
+def keep_parsed(key: str, document: dict[str, Any]) -> bytes:
+    """Keep a parse under ``key``; its pickle, for the caller's own memo."""
+    payload = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
     keep_entry("parsed", key, payload)
+    return payload
 
 
 def _prune(folder: Path) -> None:

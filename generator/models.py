@@ -84,9 +84,11 @@ def generate_models(document: dict[str, Any], header: str) -> str:
     code = _GENERATED.get(key)
     if code is None:
         kept = load_entry("models", key)
-        code = kept.decode("utf-8") if kept is not None else _codegen(text)
         if kept is None:
+            code = _codegen(text)
             keep_entry("models", key, code.encode("utf-8"))
+        else:
+            code = kept.decode("utf-8")
         _GENERATED.clear()  # one kept in memory: a command renders one closure, a test session a few
         _GENERATED[key] = code
     if not code.startswith(_PLACEHOLDER + "\n"):

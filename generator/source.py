@@ -113,13 +113,13 @@ def parse(source: str, data: bytes) -> dict[str, Any]:
 
     digest = f"{hashlib.sha256(data).hexdigest()}.{current().max_yaml_nodes}"  # parsed under this bound
     if digest not in _PARSED:
-        document = load_parsed(digest)
-        if document is None:
+        kept = load_parsed(digest)
+        if kept is None:
             document = _parse(source, data)
-            keep_parsed(digest, document)
+            kept = (document, keep_parsed(digest, document))
         while len(_PARSED) >= _PARSED_KEPT:
             del _PARSED[next(iter(_PARSED))]
-        _PARSED[digest] = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
+        document, _PARSED[digest] = kept
         return document
     return pickle.loads(_PARSED[digest])  # type: ignore[no-any-return]  # bytes this process made
 

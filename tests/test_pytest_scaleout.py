@@ -55,8 +55,10 @@ def outcomes(junit: Path) -> dict[str, tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Ran:
-    """A pytest run of respkit's items: its process, each item's (outcome, message) and the merged report."""
+    """A pytest run of respkit's items: its folder, its process, each item's (outcome, message) and the
+    merged report."""
 
+    folder: Path
     process: subprocess.CompletedProcess[str]
     items: dict[str, tuple[str, str]]
     entries: list[dict[str, Any]]
@@ -69,21 +71,17 @@ class Ran:
         """The merged report's recordings under ``folder``: each one's resolved path and whether it failed."""
         found = {}
         for entry in self.entries:
-            path = (self.process_dir / entry["recording"]).resolve()
+            path = (self.folder / entry["recording"]).resolve()
             if path.is_relative_to(folder.resolve()):
                 found[str(path)] = any(f["severity"] == "failure" for f in entry["findings"])
         return found
-
-    @property
-    def process_dir(self) -> Path:
-        return Path(self.process.args[self.process.args.index("--junitxml") + 1]).parent
 
 
 def ran(cwd: Path, *args: str) -> Ran:
     result = pytest_run(cwd, *args, "--respkit-report-dir", str(cwd / "rep"))
     report = cwd / "rep" / "respkit-pytest.json"
     entries = json.loads(report.read_text(encoding="utf-8"))["recordings"] if report.exists() else []
-    return Ran(result, outcomes(cwd / "junit.xml"), entries)
+    return Ran(cwd, result, outcomes(cwd / "junit.xml"), entries)
 
 
 def expected(paths: list[Path]) -> dict[str, bool]:
@@ -199,7 +197,7 @@ def test_a_base_url_makes_one_item_per_scenario_with_the_checks_verdicts(
 
 @pytest.mark.slow
 def test_a_broken_recording_fails_its_item_with_the_check_id(failing: Ran) -> None:
-    folder = failing.process_dir / "broken" / "openai"
+    folder = failing.folder / "broken" / "openai"
     [broken] = [r for r in replay_recordings([folder]) if r.failed]
     checks = {f.check for f in broken.findings if f.fails}
     outcome, message = failing.items["replay::broken/openai/text_input.json"]
